@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Castellan.Host;
+
+/// <summary>
+/// Reads clients, scopes and resources from the <c>Castellan</c> configuration section, whose properties carry
+/// the model's names. Client and API secrets may be plain text (hashed here) or <c>sha256:BASE64</c>.
+/// </summary>
+internal static class HostConfiguration
+{
+    public const string SectionName = "Castellan";
+
+    public sealed record Loaded(List<Client> Clients, List<ApiScope> ApiScopes, List<ApiResource> ApiResources,
+        List<IdentityResource> IdentityResources, bool IsDemo);
+
+    public static Loaded Load(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(SectionName);
+        var clients = section.GetSection("Clients").Get<List<Client>>() ?? [];
+        var apiScopes = section.GetSection("ApiScopes").Get<List<ApiScope>>() ?? [];
+        var apiResources = section.GetSection("ApiResources").Get<List<ApiResource>>() ?? [];
+        var identityResources = section.GetSection("IdentityResources").Get<List<IdentityResource>>() ?? [];
+
+        if (clients.Count == 0 && apiScopes.Count == 0 && apiResources.Count == 0 && identityResources.Count == 0)
+        {
+            return DemoConfiguration.Create();
+        }
+
+        foreach (var secret in clients.SelectMany(c => c.ClientSecrets).Concat(apiResources.SelectMany(r => r.ApiSecrets)))
+        {
+            secret.Value = Secret.NormalizeConfiguredValue(secret.Value);
+        }
+
+        return new Loaded(clients, apiScopes, apiResources, identityResources, IsDemo: false);
+    }
+
+    /// <summary>
+    /// Binds <see cref="CastellanOptions"/>. Lists are replaced, not appended to (the binder would otherwise add
+    /// configured algorithms to the default RS256).
+    /// </summary>
+    public static void BindOptions(IConfiguration configuration, CastellanOptions options)
+    {
+        var section = configuration.GetSection(SectionName);
+        section.Bind(options);
+        var algorithms = section.GetSection("KeyManagement:SigningAlgorithms").Get<List<string>>();
+        if (algorithms is { Count: > 0 })
+        {
+            options.KeyManagement.SigningAlgorithms = algorithms;
+        }
+    }
+}
+
+/// <summary>What the host serves when nothing is configured: enough to try client credentials at once.</summary>
+internal static class DemoConfiguration
+{
+    public const string ClientId = "demo-client";
+    public const string ClientSecret = "demo-secret";
+
+    public static HostConfiguration.Loaded Create() => new(
+        [
+            new Client
+            {
+                ClientId = ClientId,
+                ClientName = "Demo machine-to-machine client",
+                ClientSecrets = { Secret.FromPlainText(ClientSecret) },
+                AllowedGrantTypes = { GrantTypes.ClientCredentials },
+                AllowedScopes = { "api1" },
+            },
+        ],
+        [new ApiScope("api1", "Demo API")],
+        [new ApiResource("api1", "Demo API") { Scopes = { "api1" } }],
+        [],
+        IsDemo: true);
+}

@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using Castellan.Protocol;
+using Castellan.Stores;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Castellan.Clients;
+
+/// <summary>A client whose credentials checked out, and how it authenticated.</summary>
+internal sealed record ValidatedClient(Client Client, ClientModel Model, string AuthenticationMethod);
+
+/// <summary>
+/// Authenticates the client of a token request. Every failure looks the same to the caller
+/// (<c>invalid_client</c>); the reason goes to the log only.
+/// </summary>
+internal sealed class ClientAuthenticator(IClientStore clients, TimeProvider time, IOptions<CastellanOptions> options)
+{
+    private readonly InputLengthRestrictions _limits = options.Value.InputLengthRestrictions;
+
+    public async ValueTask<Outcome<ValidatedClient>> AuthenticateAsync(HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
+    {
+        var authorization = request.Headers.Authorization;
+        var parsed = ClientCredentialsParser.Parse(authorization, form, _limits);
+        if (parsed.IsError)
+        {
+            return parsed.Error!;
+        }
+
+        var credentials = parsed.Value!.Credentials;
+        var basic = credentials.Method == ClientAuthenticationMethods.ClientSecretBasic;
+        var client = await clients.FindClientByIdAsync(credentials.ClientId, cancellationToken).ConfigureAwait(false);
+        if (client is null)
+        {
+            return Fail(basic, "unknown client");
+        }
+
+        if (!client.Enabled)
+        {
+            return Fail(basic, "client disabled");
+        }
+
+        var model = ClientModel.For(client);
+        if (credentials.Method == ClientAuthenticationMethods.None)
+        {
+            return client.RequireClientSecret
+                ? Fail(basic, "client requires a secret but sent none")
+                : new ValidatedClient(client, model, credentials.Method);
+        }
+
+        if (!SecretMatches(model, credentials.Secret!))
+        {
+            return Fail(basic, "secret does not match any unexpired secret");
+        }
+
+        return new ValidatedClient(client, model, credentials.Method);
+    }
+
+    private bool SecretMatches(ClientModel model, string presented)
+    {
+        // Hash the presented secret to the stored fixed length first, so the comparison is constant-time and
+        // leaks neither content nor length.
+        Span<byte> hash = stackalloc byte[32];
+        var maxBytes = Encoding.UTF8.GetMaxByteCount(presented.Length);
+        var utf8 = maxBytes <= 1024 ? stackalloc byte[1024] : new byte[maxBytes];
+        var length = Encoding.UTF8.GetBytes(presented, utf8);
+        SHA256.HashData(utf8[..length], hash);
+        utf8[..length].Clear();
+
+        var now = time.GetUtcNow();
+        var matched = false;
+        foreach (var (stored, expiration) in model.SecretHashes)
+        {
+            // No early exit: every stored secret is compared.
+            matched |= CryptographicOperations.FixedTimeEquals(hash, stored) && (expiration is null || expiration > now);
+        }
+
+        return matched;
+    }
+
+    private static ProtocolError Fail(bool basic, string detail)
+        => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail) { UsedBasicAuthentication = basic };
+}

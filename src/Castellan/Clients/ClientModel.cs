@@ -1,0 +1,46 @@
+using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
+
+namespace Castellan.Clients;
+
+/// <summary>
+/// The parts of a <see cref="Client"/> the hot path needs, in lookup-friendly form: decoded secret hashes and
+/// frozen sets. Computed once per client instance.
+/// </summary>
+internal sealed class ClientModel
+{
+    private static readonly ConditionalWeakTable<Client, ClientModel> Cache = new();
+
+    private ClientModel(Client client)
+    {
+        Client = client;
+        GrantTypes = client.AllowedGrantTypes.ToFrozenSet(StringComparer.Ordinal);
+        Scopes = client.AllowedScopes.ToFrozenSet(StringComparer.Ordinal);
+        var secrets = new List<(byte[] Hash, DateTimeOffset? Expiration)>();
+        foreach (var secret in client.ClientSecrets)
+        {
+            var hash = new byte[32];
+            // A malformed stored hash simply never matches; configuration validation reports it at startup.
+            if (Convert.TryFromBase64String(secret.Value, hash, out var written) && written == 32)
+            {
+                secrets.Add((hash, secret.Expiration));
+            }
+        }
+
+        SecretHashes = secrets.ToArray();
+        TokenClaims = client.Claims.Select(c => KeyValuePair.Create(client.ClientClaimsPrefix + c.Type, c.Value)).ToArray();
+    }
+
+    /// <summary>The client's claims as they appear in its access tokens (prefixed).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> TokenClaims { get; }
+
+    public Client Client { get; }
+
+    public FrozenSet<string> GrantTypes { get; }
+
+    public FrozenSet<string> Scopes { get; }
+
+    public (byte[] Hash, DateTimeOffset? Expiration)[] SecretHashes { get; }
+
+    public static ClientModel For(Client client) => Cache.GetValue(client, static c => new ClientModel(c));
+}

@@ -1,0 +1,74 @@
+using Castellan.Keys;
+using Microsoft.Extensions.Options;
+
+namespace Castellan;
+
+/// <summary>Fails startup on option values that cannot work, with a message that says how to fix them.</summary>
+internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CastellanOptions options)
+    {
+        var errors = new List<string>();
+        if (options.IssuerUri is { } issuer
+            && (!Uri.TryCreate(issuer, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
+                || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment)))
+        {
+            // RFC 8414 §2: an https URL with no query or fragment (http is tolerated for local development).
+            errors.Add($"IssuerUri '{issuer}' must be an absolute https URL without query or fragment.");
+        }
+
+        foreach (var (label, path) in new[] { ("Discovery", options.Endpoints.Discovery), ("Jwks", options.Endpoints.Jwks), ("Token", options.Endpoints.Token) })
+        {
+            if (string.IsNullOrEmpty(path) || path[0] != '/')
+            {
+                errors.Add($"Endpoints.{label} must start with '/'.");
+            }
+        }
+
+        var keys = options.KeyManagement;
+        if (keys.SigningAlgorithms.Count == 0)
+        {
+            errors.Add("KeyManagement.SigningAlgorithms is empty; name at least one of RS256, PS256, ES256.");
+        }
+
+        foreach (var algorithm in keys.SigningAlgorithms)
+        {
+            if (!SigningAlgorithms.IsSupported(algorithm))
+            {
+                errors.Add($"KeyManagement.SigningAlgorithms: '{algorithm}' is not supported; use RS256, PS256 or ES256.");
+            }
+        }
+
+        if (keys.RotationInterval <= TimeSpan.Zero || keys.PropagationTime < TimeSpan.Zero || keys.RetentionDuration < TimeSpan.Zero)
+        {
+            errors.Add("KeyManagement: RotationInterval must be positive; PropagationTime and RetentionDuration must not be negative.");
+        }
+        else if (keys.PropagationTime >= keys.RotationInterval)
+        {
+            errors.Add("KeyManagement.PropagationTime must be shorter than RotationInterval, or a key would retire before its successor may sign.");
+        }
+
+        if (keys.Enabled && options.Discovery.ResponseCacheDuration >= keys.PropagationTime && keys.PropagationTime > TimeSpan.Zero)
+        {
+            errors.Add("Discovery.ResponseCacheDuration must be shorter than KeyManagement.PropagationTime, or cached key sets would miss new keys.");
+        }
+
+        if (keys.RsaKeySize < 2048)
+        {
+            errors.Add("KeyManagement.RsaKeySize must be at least 2048 bits.");
+        }
+
+        if (keys.KeyCacheDuration <= TimeSpan.Zero)
+        {
+            errors.Add("KeyManagement.KeyCacheDuration must be positive.");
+        }
+
+        var limits = options.InputLengthRestrictions;
+        if (limits.MaxRequestBodySize < 1024 || limits.MaxParameterCount < 4)
+        {
+            errors.Add("InputLengthRestrictions: MaxRequestBodySize must be at least 1024 and MaxParameterCount at least 4.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

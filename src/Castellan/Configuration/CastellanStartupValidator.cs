@@ -1,0 +1,57 @@
+using Castellan.Keys;
+using Castellan.Stores;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Castellan;
+
+/// <summary>Thrown at startup when clients, scopes or resources do not fit together.</summary>
+public sealed class CastellanConfigurationException(IReadOnlyList<string> errors)
+    : Exception("Castellan configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  - " + e)))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+/// <summary>
+/// Validates the configuration before the server takes requests, and loads (on first start: creates) the
+/// signing keys, so the first token request does not pay for key generation.
+/// </summary>
+internal sealed partial class CastellanStartupValidator(
+    InMemoryConfiguration configuration,
+    StaticKeys staticKeys,
+    KeyRingProvider keys,
+    IOptions<CastellanOptions> options,
+    ISigningKeyStore keyStore,
+    ILogger<CastellanStartupValidator> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var algorithms = keys.IsAutomatic
+            ? options.Value.KeyManagement.SigningAlgorithms.ToArray()
+            : staticKeys.Signing.Select(s => s.Algorithm).Distinct().ToArray();
+        if (!keys.IsAutomatic && staticKeys.Signing.Count == 0)
+        {
+            throw new CastellanConfigurationException(["Automatic key management is disabled and no signing credential was added; call AddSigningCredential(...) or enable KeyManagement."]);
+        }
+
+        var errors = ConfigurationValidator.Validate(configuration, algorithms);
+        if (errors.Count > 0)
+        {
+            throw new CastellanConfigurationException(errors);
+        }
+
+        var ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
+        LogLoaded(logger, configuration.Clients.Count, configuration.ApiScopes.Count, configuration.ApiResources.Count, configuration.IdentityResources.Count);
+        LogKeys(logger, string.Join(", ", ring.Signing.Select(s => $"{s.Key} (kid {s.Value.Key.KeyId})")),
+            keys.IsAutomatic ? (keyStore as FileSystemSigningKeyStore)?.Directory ?? keyStore.GetType().Name : "static signing credentials");
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(1, LogLevel.Information, "Castellan configuration: {Clients} clients, {ApiScopes} API scopes, {ApiResources} API resources, {IdentityResources} identity resources.", EventName = "ConfigurationLoaded")]
+    private static partial void LogLoaded(ILogger logger, int clients, int apiScopes, int apiResources, int identityResources);
+
+    [LoggerMessage(2, LogLevel.Information, "Signing with {Keys}; keys from {KeySource}.", EventName = "SigningKeysLoaded")]
+    private static partial void LogKeys(ILogger logger, string keys, string keySource);
+}

@@ -1,0 +1,124 @@
+using Castellan.Keys;
+using Castellan.Stores;
+
+namespace Castellan;
+
+/// <summary>Checks clients and resources against each other; every problem is reported, not just the first.</summary>
+internal static class ConfigurationValidator
+{
+    public static List<string> Validate(InMemoryConfiguration configuration, IReadOnlyCollection<string> signingAlgorithms)
+    {
+        var errors = new List<string>();
+        var apiScopes = Names(configuration.ApiScopes.Select(s => s.Name), "ApiScope", errors);
+        var identity = Names(configuration.IdentityResources.Select(r => r.Name), "IdentityResource", errors);
+        Names(configuration.ApiResources.Select(r => r.Name), "ApiResource", errors);
+        foreach (var name in apiScopes.Intersect(identity, StringComparer.Ordinal))
+        {
+            errors.Add($"'{name}' is both an ApiScope and an IdentityResource; scope names must be unique.");
+        }
+
+        foreach (var resource in configuration.ApiResources)
+        {
+            foreach (var scope in resource.Scopes.Where(s => !apiScopes.Contains(s)))
+            {
+                errors.Add($"ApiResource '{resource.Name}' names scope '{scope}', which is not a configured ApiScope.");
+            }
+
+            foreach (var algorithm in resource.AllowedAccessTokenSigningAlgorithms.Where(a => !signingAlgorithms.Contains(a)))
+            {
+                errors.Add($"ApiResource '{resource.Name}' allows signing algorithm '{algorithm}', but the server has no key for it; add it to KeyManagement.SigningAlgorithms (or a signing credential).");
+            }
+
+            ValidateSecrets(resource.ApiSecrets, $"ApiResource '{resource.Name}'", errors);
+        }
+
+        var clientIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var client in configuration.Clients)
+        {
+            var label = $"Client '{client.ClientId}'";
+            if (string.IsNullOrWhiteSpace(client.ClientId))
+            {
+                errors.Add("A client has no ClientId.");
+                continue;
+            }
+
+            if (!clientIds.Add(client.ClientId))
+            {
+                errors.Add($"ClientId '{client.ClientId}' is used by more than one client.");
+            }
+
+            foreach (var grant in client.AllowedGrantTypes.Where(g => !GrantTypes.Supported.Contains(g)))
+            {
+                errors.Add($"{label}: grant type '{grant}' is unknown; supported: {string.Join(", ", GrantTypes.Supported)}.");
+            }
+
+            if (client.AllowedGrantTypes.Count == 0)
+            {
+                errors.Add($"{label} has no AllowedGrantTypes.");
+            }
+
+            foreach (var scope in client.AllowedScopes.Where(s => !apiScopes.Contains(s) && !identity.Contains(s)))
+            {
+                errors.Add($"{label}: allowed scope '{scope}' is neither an ApiScope nor an IdentityResource.");
+            }
+
+            if (client.RequireClientSecret && client.ClientSecrets.Count == 0)
+            {
+                errors.Add($"{label} requires a client secret but has none; add one to ClientSecrets.");
+            }
+
+            if (client.AllowedGrantTypes.Contains(GrantTypes.ClientCredentials) && !client.RequireClientSecret)
+            {
+                errors.Add($"{label}: client_credentials needs a confidential client (RequireClientSecret = true).");
+            }
+
+            if (client.AccessTokenLifetime <= 0)
+            {
+                errors.Add($"{label}: AccessTokenLifetime must be a positive number of seconds.");
+            }
+
+            if (client.AccessTokenType == AccessTokenType.Reference)
+            {
+                errors.Add($"{label}: reference access tokens are not available yet; use AccessTokenType Jwt.");
+            }
+
+            ValidateSecrets(client.ClientSecrets, label, errors);
+        }
+
+        return errors;
+    }
+
+    private static HashSet<string> Names(IEnumerable<string> names, string kind, List<string> errors)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                errors.Add($"An {kind} has no Name.");
+            }
+            else if (name.Any(c => c <= 0x20 || c > 0x7E || c == '"' || c == '\\'))
+            {
+                errors.Add($"{kind} '{name}': names may only use printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3).");
+            }
+            else if (!set.Add(name))
+            {
+                errors.Add($"{kind} '{name}' is defined more than once.");
+            }
+        }
+
+        return set;
+    }
+
+    private static void ValidateSecrets(IEnumerable<Secret> secrets, string label, List<string> errors)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        foreach (var secret in secrets)
+        {
+            if (!Convert.TryFromBase64String(secret.Value ?? "", buffer, out var written) || written != 32)
+            {
+                errors.Add($"{label}: a secret's Value is not a base64 SHA-256 hash. Use Secret.FromPlainText(...) in code, or in configuration write the plain secret or 'sha256:' + the base64 hash.");
+            }
+        }
+    }
+}

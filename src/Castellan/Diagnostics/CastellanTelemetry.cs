@@ -1,0 +1,18 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Castellan.Diagnostics;
+
+/// <summary>Metrics (meter <c>Castellan</c>) and traces (activity source <c>Castellan</c>).</summary>
+internal static class CastellanTelemetry
+{
+    public const string Name = "Castellan";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private static readonly Meter Meter = new(Name);
+
+    public static readonly Counter<long> TokensIssued = Meter.CreateCounter<long>("castellan.token.issued", description: "Tokens issued by the token endpoint.");
+
+    public static readonly Counter<long> TokenRequestsFailed = Meter.CreateCounter<long>("castellan.token.failed", description: "Token requests answered with an error.");
+}

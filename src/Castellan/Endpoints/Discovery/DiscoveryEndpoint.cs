@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text.Json;
+using Castellan.Endpoints.Token;
+using Castellan.Hosting;
+using Castellan.Keys;
+using Castellan.Protocol;
+using Castellan.Resources;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Castellan.Endpoints.Discovery;
+
+/// <summary>
+/// <c>/.well-known/openid-configuration</c> (RFC 8414 §3, OpenID Connect Discovery 1.0 §4). Advertises only
+/// what this server really does.
+/// </summary>
+internal sealed class DiscoveryEndpoint(
+    IssuerResolver issuerResolver,
+    ResourceIndexProvider resources,
+    KeyRingProvider keys,
+    TokenRequestValidator tokenRequestValidator,
+    IOptions<CastellanOptions> options)
+{
+    private readonly CastellanOptions _options = options.Value;
+    private readonly string _cacheControl = CacheControl(options.Value.Discovery.ResponseCacheDuration);
+
+    public async Task ProcessAsync(HttpContext context)
+    {
+        if (!WellKnown.IsGetOrHead(context))
+        {
+            return;
+        }
+
+        var issuer = issuerResolver.GetIssuer(context);
+        var index = await resources.GetAsync(context.RequestAborted).ConfigureAwait(false);
+        var ring = await keys.GetAsync(context.RequestAborted).ConfigureAwait(false);
+
+        var response = context.Response;
+        response.ContentType = "application/json; charset=utf-8";
+        response.Headers.CacheControl = _cacheControl;
+        await using (var writer = new Utf8JsonWriter(response.BodyWriter))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("issuer", issuer);
+            writer.WriteString("jwks_uri", IssuerResolver.Url(issuer, _options.Endpoints.Jwks));
+            writer.WriteString("token_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Token));
+
+            writer.WriteStartArray("grant_types_supported");
+            foreach (var grantType in tokenRequestValidator.SupportedGrantTypes)
+            {
+                writer.WriteStringValue(grantType);
+            }
+
+            writer.WriteEndArray();
+
+            writer.WriteStartArray("token_endpoint_auth_methods_supported");
+            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretBasic);
+            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretPost);
+            writer.WriteEndArray();
+
+            writer.WriteStartArray("scopes_supported");
+            foreach (var scope in index.Source.IdentityResources)
+            {
+                if (scope.Enabled && scope.ShowInDiscoveryDocument)
+                {
+                    writer.WriteStringValue(scope.Name);
+                }
+            }
+
+            foreach (var scope in index.Source.ApiScopes)
+            {
+                if (scope.Enabled && scope.ShowInDiscoveryDocument)
+                {
+                    writer.WriteStringValue(scope.Name);
+                }
+            }
+
+            writer.WriteEndArray();
+
+            // RFC 8414 §2 requires response_types_supported. There is no authorization endpoint yet, so the
+            // honest value is an empty list rather than a response type that would fail.
+            writer.WriteStartArray("response_types_supported");
+            writer.WriteEndArray();
+
+            // Algorithms access tokens are signed with (RFC 9068 deployments read the JWKS; this is informative).
+            writer.WriteStartArray("access_token_signing_alg_values_supported");
+            foreach (var algorithm in ring.Algorithms)
+            {
+                writer.WriteStringValue(algorithm);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+    }
+
+    internal static string CacheControl(TimeSpan duration)
+        => "public, max-age=" + ((long)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+}
+
+internal static class WellKnown
+{
+    /// <summary>Metadata endpoints answer GET and HEAD; anything else is 405 with an Allow header.</summary>
+    public static bool IsGetOrHead(HttpContext context)
+    {
+        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        {
+            return true;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+        context.Response.Headers.Allow = "GET, HEAD";
+        return false;
+    }
+}

@@ -1,0 +1,45 @@
+using Castellan.Protocol;
+using Castellan.Resources;
+using Microsoft.Extensions.Options;
+
+namespace Castellan.Endpoints.Token.Grants;
+
+/// <summary>RFC 6749 §4.4.2. Parameters: <c>scope</c> (optional), <c>resource</c> (RFC 8707, not yet supported).</summary>
+internal sealed class ClientCredentialsGrantValidator(IOptions<CastellanOptions> options) : ITokenGrantValidator
+{
+    private static readonly ProtocolError ResourceNotSupported =
+        new(OAuthErrors.InvalidTarget, "Resource indicators are not supported by this server yet.");
+
+    private static readonly ProtocolError PublicClient =
+        new(OAuthErrors.UnauthorizedClient, "The client_credentials grant requires a confidential client.");
+
+    private readonly int _maxScopeLength = options.Value.InputLengthRestrictions.Scope;
+
+    public string GrantType => GrantTypes.ClientCredentials;
+
+    public ValueTask<Outcome<ValidatedTokenRequest>> ValidateAsync(TokenRequestContext context, CancellationToken cancellationToken)
+        => ValueTask.FromResult(Validate(context));
+
+    private Outcome<ValidatedTokenRequest> Validate(TokenRequestContext context)
+    {
+        // RFC 6749 §4.4: the client credentials grant MUST only be used by confidential clients.
+        if (context.Client.AuthenticationMethod == ClientAuthenticationMethods.None)
+        {
+            return PublicClient;
+        }
+
+        if (context.Form.ContainsKey(OAuthParameters.Resource))
+        {
+            return ResourceNotSupported;
+        }
+
+        var granted = ScopeValidator.Validate(context.Parameter(OAuthParameters.Scope), context.Client.Model, context.Resources,
+            context.Issuer, _maxScopeLength, allowIdentityScopes: false);
+        if (granted.IsError)
+        {
+            return granted.Error!;
+        }
+
+        return new ValidatedClientCredentialsRequest(context.Client, context.Issuer, granted.Value!);
+    }
+}

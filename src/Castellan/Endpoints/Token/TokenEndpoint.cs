@@ -1,0 +1,92 @@
+using Castellan.Clients;
+using Castellan.Diagnostics;
+using Castellan.Endpoints.Token.Grants;
+using Castellan.Hosting;
+using Castellan.Protocol;
+using Castellan.Resources;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Castellan.Endpoints.Token;
+
+/// <summary>
+/// <c>/connect/token</c> (RFC 6749 §3.2). Orchestrates only: parse → authenticate client → validate →
+/// generate → write. Every outcome is one log event and one metric.
+/// </summary>
+internal sealed class TokenEndpoint(
+    ClientAuthenticator clientAuthenticator,
+    TokenRequestValidator validator,
+    TokenResponseGenerator generator,
+    ResourceIndexProvider resources,
+    IssuerResolver issuer,
+    IOptions<CastellanOptions> options,
+    ILogger<TokenEndpoint> logger)
+{
+    private readonly TokenRequestParser _parser = new(options.Value.InputLengthRestrictions);
+
+    public async Task ProcessAsync(HttpContext context)
+    {
+        var cancellationToken = context.RequestAborted;
+        using var activity = CastellanTelemetry.ActivitySource.StartActivity("castellan.token");
+        string? clientId = null;
+        try
+        {
+            var form = await _parser.ParseAsync(context.Request, cancellationToken).ConfigureAwait(false);
+            if (form.IsError)
+            {
+                await RejectAsync(context, form.Error!, null).ConfigureAwait(false);
+                return;
+            }
+
+            var client = await clientAuthenticator.AuthenticateAsync(context.Request, form.Value!, cancellationToken).ConfigureAwait(false);
+            if (client.IsError)
+            {
+                await RejectAsync(context, client.Error!, null).ConfigureAwait(false);
+                return;
+            }
+
+            clientId = client.Value!.Client.ClientId;
+            var index = await resources.GetAsync(cancellationToken).ConfigureAwait(false);
+            var requestContext = new TokenRequestContext(form.Value!, client.Value, issuer.GetIssuer(context), index);
+            var validated = await validator.ValidateAsync(requestContext, cancellationToken).ConfigureAwait(false);
+            if (validated.IsError)
+            {
+                await RejectAsync(context, validated.Error!, clientId).ConfigureAwait(false);
+                return;
+            }
+
+            var response = await generator.GenerateAsync(validated.Value!, cancellationToken).ConfigureAwait(false);
+            if (response.IsError)
+            {
+                await RejectAsync(context, response.Error!, clientId).ConfigureAwait(false);
+                return;
+            }
+
+            CastellanTelemetry.TokensIssued.Add(1, new KeyValuePair<string, object?>("grant_type", validated.Value!.GrantType));
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.TokenIssued(logger, clientId, validated.Value!.GrantType, response.Value!.Scope);
+            }
+
+            await TokenResult.WriteSuccessAsync(context.Response, response.Value!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller went away; nothing to answer.
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            // Infrastructure failure (store down, key store unreadable): a generic body, the details in the log.
+            Log.Failed(logger, ex);
+            await RejectAsync(context, ProtocolError.ServerError, clientId).ConfigureAwait(false);
+        }
+    }
+
+    private Task RejectAsync(HttpContext context, ProtocolError error, string? clientId)
+    {
+        CastellanTelemetry.TokenRequestsFailed.Add(1, new KeyValuePair<string, object?>("error", error.Error));
+        Log.Rejected(logger, error.Error, error.Description, clientId, error.LogDetail);
+        return TokenResult.WriteErrorAsync(context.Response, error, context.RequestAborted);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Collections.Frozen;
+using Castellan.Endpoints.Token.Grants;
+using Castellan.Protocol;
+
+namespace Castellan.Endpoints.Token;
+
+/// <summary>
+/// Checks that apply to every grant (grant_type present, supported, allowed for this client), then hands the
+/// request to the grant's own validator.
+/// </summary>
+internal sealed class TokenRequestValidator(IEnumerable<ITokenGrantValidator> grants)
+{
+    private readonly FrozenDictionary<string, ITokenGrantValidator> _grants =
+        grants.ToFrozenDictionary(g => g.GrantType, StringComparer.Ordinal);
+
+    public IEnumerable<string> SupportedGrantTypes => _grants.Keys;
+
+    public ValueTask<Outcome<ValidatedTokenRequest>> ValidateAsync(TokenRequestContext context, CancellationToken cancellationToken)
+    {
+        var grantType = context.Parameter(OAuthParameters.GrantType);
+        if (grantType is null)
+        {
+            return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(ProtocolError.MissingGrantType);
+        }
+
+        if (!_grants.TryGetValue(grantType, out var grant))
+        {
+            return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(ProtocolError.UnsupportedGrantType);
+        }
+
+        if (!context.Client.Model.GrantTypes.Contains(grantType))
+        {
+            return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(ProtocolError.UnauthorizedClient);
+        }
+
+        return grant.ValidateAsync(context, cancellationToken);
+    }
+}

@@ -1,0 +1,41 @@
+using Castellan.Keys;
+using Castellan.Protocol;
+using Castellan.Tokens;
+
+namespace Castellan.Endpoints.Token;
+
+/// <summary>RFC 6749 §5.1 successful response.</summary>
+internal sealed record TokenResponse(string AccessToken, int ExpiresIn, string Scope, string? JwtId = null);
+
+/// <summary>Turns a validated request into tokens. Never touches HttpContext.</summary>
+internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, KeyRingProvider keys, TimeProvider time)
+{
+    private static readonly ProtocolError NoKeyForAlgorithm = ProtocolError.InvalidScope(
+        "The requested API accepts no signing algorithm this server has a key for.");
+
+    public async ValueTask<Outcome<TokenResponse>> GenerateAsync(ValidatedTokenRequest request, CancellationToken cancellationToken)
+    {
+        var client = request.Client.Client;
+        var descriptor = new AccessTokenDescriptor
+        {
+            Issuer = request.Issuer,
+            ClientId = client.ClientId,
+            Subject = client.ClientId,
+            Audiences = request.Resources.Audiences,
+            Scopes = request.Resources.Scopes,
+            IssuedAt = time.GetUtcNow(),
+            LifetimeSeconds = client.AccessTokenLifetime,
+            AllowedSigningAlgorithms = request.Resources.AllowedSigningAlgorithms,
+            Claims = request.Client.Model.TokenClaims,
+        };
+
+        var ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
+        var token = jwtCreator.Create(descriptor, ring);
+        if (token is null)
+        {
+            return NoKeyForAlgorithm;
+        }
+
+        return new TokenResponse(token, client.AccessTokenLifetime, JwtAccessTokenCreator.JoinScopes(request.Resources.Scopes));
+    }
+}

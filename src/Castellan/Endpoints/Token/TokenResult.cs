@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Castellan.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace Castellan.Endpoints.Token;
+
+/// <summary>Writes token endpoint responses straight to the body with <see cref="Utf8JsonWriter"/>.</summary>
+internal static class TokenResult
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    /// <summary>RFC 6749 §5.1.</summary>
+    public static async Task WriteSuccessAsync(HttpResponse response, TokenResponse token, CancellationToken cancellationToken)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        SetNoStore(response);
+        response.ContentType = "application/json; charset=utf-8";
+        using (var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("access_token", token.AccessToken);
+            writer.WriteString("token_type", TokenTypes.Bearer);
+            writer.WriteNumber("expires_in", token.ExpiresIn);
+            writer.WriteString("scope", token.Scope);
+            writer.WriteEndObject();
+        }
+
+        await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>RFC 6749 §5.2: 400, or 401 for <c>invalid_client</c>, with a challenge when Basic was used.</summary>
+    public static Task WriteErrorAsync(HttpResponse response, ProtocolError error, CancellationToken cancellationToken)
+    {
+        var status = error.Error switch
+        {
+            OAuthErrors.InvalidClient => StatusCodes.Status401Unauthorized,
+            OAuthErrors.ServerError => StatusCodes.Status500InternalServerError,
+            _ => StatusCodes.Status400BadRequest,
+        };
+        if (status == StatusCodes.Status401Unauthorized && error.UsedBasicAuthentication)
+        {
+            response.Headers.WWWAuthenticate = "Basic realm=\"castellan\", charset=\"UTF-8\"";
+        }
+
+        return ProtocolErrorWriter.WriteAsync(response, status, error, cancellationToken);
+    }
+
+    internal static void SetNoStore(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+    }
+}
+
+/// <summary>The JSON error body shared by the endpoints that answer with RFC 6749 §5.2 errors.</summary>
+internal static class ProtocolErrorWriter
+{
+    public static async Task WriteAsync(HttpResponse response, int status, ProtocolError error, CancellationToken cancellationToken)
+    {
+        response.StatusCode = status;
+        TokenResult.SetNoStore(response);
+        response.ContentType = "application/json; charset=utf-8";
+        using (var writer = new Utf8JsonWriter(response.BodyWriter))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("error", error.Error);
+            if (error.Description is not null)
+            {
+                writer.WriteString("error_description", error.Description);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Castellan.Keys;
+
+/// <summary>Key management events: 1000s.</summary>
+internal static partial class KeyLog
+{
+    [LoggerMessage(1000, LogLevel.Information, "Created signing key {KeyId} ({Algorithm}) in the key store.", EventName = "SigningKeyCreated")]
+    public static partial void KeyCreated(ILogger logger, string keyId, string algorithm);
+
+    [LoggerMessage(1001, LogLevel.Information, "Deleted signing key {KeyId} ({Algorithm}): its retention period is over.", EventName = "SigningKeyDeleted")]
+    public static partial void KeyDeleted(ILogger logger, string keyId, string algorithm);
+
+    [LoggerMessage(1002, LogLevel.Debug, "Key ring loaded: signing with {SigningKeys}; publishing {PublishedCount} keys; next refresh at {RefreshAfter}.", EventName = "KeyRingLoaded")]
+    public static partial void KeyRingLoaded(ILogger logger, string signingKeys, int publishedCount, DateTimeOffset refreshAfter);
+
+    [LoggerMessage(1003, LogLevel.Error, "Signing key {KeyId} could not be decrypted or read and is ignored. Was the Data Protection key ring lost or changed?", EventName = "SigningKeyUnreadable")]
+    public static partial void KeyUnreadable(ILogger logger, string keyId, Exception exception);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Key file {Path} could not be read and is ignored.", EventName = "KeyFileUnreadable")]
+    public static partial void UnreadableKeyFile(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(1005, LogLevel.Error, "Refreshing the signing keys failed; the previous keys stay in use and the refresh is retried shortly.", EventName = "KeyRefreshFailed")]
+    public static partial void RefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1006, LogLevel.Warning, "Signing keys are stored without encryption (KeyManagement.DataProtectKeys is false).", EventName = "KeysNotProtected")]
+    public static partial void KeysNotProtected(ILogger logger);
+}

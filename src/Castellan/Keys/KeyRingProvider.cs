@@ -1,0 +1,251 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Castellan.Keys;
+
+/// <summary>
+/// Hands out the current <see cref="KeyRing"/>. With automatic key management it creates, rotates and
+/// deletes keys in the <see cref="ISigningKeyStore"/> following <see cref="KeyManagementOptions"/>; the ring is
+/// rebuilt only at the next lifecycle event or cache expiry, so the hot path is a time comparison.
+/// </summary>
+internal sealed class KeyRingProvider : IDisposable
+{
+    private const string ProtectorPurpose = "Castellan.SigningKeys.v1";
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(1);
+
+    private readonly StaticKeys _staticKeys;
+    private readonly ISigningKeyStore _store;
+    private readonly IDataProtector _protector;
+    private readonly TimeProvider _time;
+    private readonly KeyManagementOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _refreshLock = new(1, 1);
+    private readonly Dictionary<string, (SerializedKey Source, SecurityKey Key)> _loaded = new(StringComparer.Ordinal);
+    private volatile KeyRing? _ring;
+
+    public KeyRingProvider(StaticKeys staticKeys, ISigningKeyStore store, IDataProtectionProvider dataProtection, TimeProvider time,
+        IOptions<CastellanOptions> options, ILogger<KeyRingProvider> logger)
+    {
+        _staticKeys = staticKeys;
+        _store = store;
+        _protector = dataProtection.CreateProtector(ProtectorPurpose);
+        _time = time;
+        _options = options.Value.KeyManagement;
+        _logger = logger;
+    }
+
+    /// <summary>Whether keys are created and rotated here (no static signing credential was configured).</summary>
+    public bool IsAutomatic => _options.Enabled && _staticKeys.Signing.Count == 0;
+
+    public ValueTask<KeyRing> GetAsync(CancellationToken cancellationToken)
+    {
+        var ring = _ring;
+        if (ring is not null && _time.GetUtcNow() < ring.RefreshAfter)
+        {
+            return ValueTask.FromResult(ring);
+        }
+
+        return RefreshAsync(cancellationToken);
+    }
+
+    private async ValueTask<KeyRing> RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _refreshLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var ring = _ring;
+            if (ring is not null && _time.GetUtcNow() < ring.RefreshAfter)
+            {
+                return ring;
+            }
+
+            try
+            {
+                ring = IsAutomatic ? await BuildAutomaticAsync(cancellationToken).ConfigureAwait(false) : BuildStatic();
+            }
+            catch (Exception ex) when (ring is not null && ex is not OperationCanceledException)
+            {
+                // Keep signing with what we have; a store outage must not take the token endpoint down.
+                KeyLog.RefreshFailed(_logger, ex);
+                ring = new KeyRing(ring.Signing.Select(s => (s.Key, s.Value)).OrderBy(s => s.Key == ring.DefaultAlgorithm ? 0 : 1).ToList(),
+                    ring.Published, _time.GetUtcNow() + RetryAfterFailure);
+            }
+
+            _ring = ring;
+            return ring;
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+    }
+
+    private KeyRing BuildStatic()
+    {
+        var signing = _staticKeys.Signing.Select(s => (s.Algorithm, new SigningCredentials(s.Key, s.Algorithm))).ToList();
+        var published = _staticKeys.Signing.Concat(_staticKeys.Validation)
+            .GroupBy(k => k.Key.KeyId, StringComparer.Ordinal)
+            .Select(g => PublishedKey.From(g.First().Key, g.First().Algorithm)).ToList();
+        return new KeyRing(signing, published, DateTimeOffset.MaxValue);
+    }
+
+    private async Task<KeyRing> BuildAutomaticAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var stored = await _store.LoadKeysAsync(cancellationToken).ConfigureAwait(false);
+        var refreshAfter = now + _options.KeyCacheDuration;
+        var signing = new List<(string, SigningCredentials)>();
+        var published = new List<PublishedKey>();
+
+        foreach (var algorithm in _options.SigningAlgorithms)
+        {
+            var keys = new List<(SerializedKey Source, SecurityKey Key)>();
+            foreach (var serialized in stored)
+            {
+                if (!string.Equals(serialized.Algorithm, algorithm, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (now >= serialized.Created + _options.RotationInterval + _options.RetentionDuration)
+                {
+                    await _store.DeleteKeyAsync(serialized.Id, cancellationToken).ConfigureAwait(false);
+                    _loaded.Remove(serialized.Id);
+                    KeyLog.KeyDeleted(_logger, serialized.Id, algorithm);
+                    continue;
+                }
+
+                if (Load(serialized) is { } key)
+                {
+                    keys.Add((serialized, key));
+                }
+            }
+
+            keys.Sort((a, b) => b.Source.Created.CompareTo(a.Source.Created));
+
+            // The successor is due PropagationTime before the newest key retires (or now, if there is none).
+            if (keys.Count == 0 || now >= keys[0].Source.Created + _options.RotationInterval - _options.PropagationTime)
+            {
+                var created = await CreateAsync(algorithm, now, cancellationToken).ConfigureAwait(false);
+                keys.Insert(0, created);
+            }
+
+            signing.Add((algorithm, new SigningCredentials(SelectSigningKey(keys, now), algorithm)));
+            foreach (var (source, key) in keys)
+            {
+                published.Add(PublishedKey.From(key, algorithm));
+                refreshAfter = Min(refreshAfter, NextEvent(source.Created, now));
+            }
+
+            refreshAfter = Min(refreshAfter, Later(keys[0].Source.Created + _options.RotationInterval - _options.PropagationTime, now));
+        }
+
+        foreach (var (algorithm, key) in _staticKeys.Validation)
+        {
+            published.Add(PublishedKey.From(key, algorithm));
+        }
+
+        KeyLog.KeyRingLoaded(_logger, string.Join(", ", signing.Select(s => $"{s.Item1}:{s.Item2.Key.KeyId}")), published.Count, refreshAfter);
+        return new KeyRing(signing, published, refreshAfter);
+    }
+
+    /// <summary>
+    /// The newest key that has finished propagating and is not retired. Right after the very first key is
+    /// created nothing has propagated; then the newest unretired key signs, as no relying party can hold
+    /// an older key set that lacks it.
+    /// </summary>
+    private SecurityKey SelectSigningKey(List<(SerializedKey Source, SecurityKey Key)> newestFirst, DateTimeOffset now)
+    {
+        foreach (var (source, key) in newestFirst)
+        {
+            if (now >= source.Created + _options.PropagationTime && now < source.Created + _options.RotationInterval)
+            {
+                return key;
+            }
+        }
+
+        foreach (var (source, key) in newestFirst)
+        {
+            if (now < source.Created + _options.RotationInterval)
+            {
+                return key;
+            }
+        }
+
+        return newestFirst[0].Key;
+    }
+
+    private DateTimeOffset NextEvent(DateTimeOffset created, DateTimeOffset now)
+    {
+        var next = DateTimeOffset.MaxValue;
+        foreach (var at in (ReadOnlySpan<DateTimeOffset>)[created + _options.PropagationTime, created + _options.RotationInterval,
+                     created + _options.RotationInterval + _options.RetentionDuration])
+        {
+            if (at > now && at < next)
+            {
+                next = at;
+            }
+        }
+
+        return next;
+    }
+
+    private static DateTimeOffset Later(DateTimeOffset at, DateTimeOffset now) => at > now ? at : DateTimeOffset.MaxValue;
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private SecurityKey? Load(SerializedKey serialized)
+    {
+        if (_loaded.TryGetValue(serialized.Id, out var cached) && cached.Source == serialized)
+        {
+            return cached.Key;
+        }
+
+        try
+        {
+            var data = Convert.FromBase64String(serialized.Data);
+            var pkcs8 = serialized.DataProtected ? _protector.Unprotect(data) : data;
+            var key = SigningAlgorithms.ToSecurityKey(SigningAlgorithms.ImportPkcs8(serialized.Algorithm, pkcs8), serialized.Id);
+            CryptographicOperations.ZeroMemory(pkcs8);
+            _loaded[serialized.Id] = (serialized, key);
+            return key;
+        }
+        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        {
+            KeyLog.KeyUnreadable(_logger, serialized.Id, ex);
+            return null;
+        }
+    }
+
+    private async Task<(SerializedKey, SecurityKey)> CreateAsync(string algorithm, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
+        var material = SigningAlgorithms.CreateKey(algorithm, _options.RsaKeySize);
+        var pkcs8 = material.ExportPkcs8PrivateKey();
+        if (!_options.DataProtectKeys)
+        {
+            KeyLog.KeysNotProtected(_logger);
+        }
+
+        var data = _options.DataProtectKeys ? _protector.Protect(pkcs8) : pkcs8;
+        CryptographicOperations.ZeroMemory(pkcs8);
+        var serialized = new SerializedKey
+        {
+            Id = id,
+            Algorithm = algorithm,
+            Created = now,
+            DataProtected = _options.DataProtectKeys,
+            Data = Convert.ToBase64String(data),
+        };
+        await _store.StoreKeyAsync(serialized, cancellationToken).ConfigureAwait(false);
+        var key = SigningAlgorithms.ToSecurityKey(material, id);
+        _loaded[id] = (serialized, key);
+        KeyLog.KeyCreated(_logger, id, algorithm);
+        return (serialized, key);
+    }
+
+    public void Dispose() => _refreshLock.Dispose();
+}

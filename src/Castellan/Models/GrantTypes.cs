@@ -1,0 +1,11 @@
+namespace Castellan;
+
+/// <summary>Grant type names as they appear on the wire (RFC 6749 §4).</summary>
+public static class GrantTypes
+{
+    /// <summary>RFC 6749 §4.4: the client acts on its own behalf.</summary>
+    public const string ClientCredentials = "client_credentials";
+
+    /// <summary>The grant types this version of Castellan can issue tokens for.</summary>
+    public static IReadOnlyList<string> Supported { get; } = [ClientCredentials];
+}

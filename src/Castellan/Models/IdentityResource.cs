@@ -1,0 +1,38 @@
+namespace Castellan;
+
+/// <summary>A set of user claims a client can request with a scope, e.g. <c>openid</c> or <c>profile</c>.</summary>
+public sealed class IdentityResource
+{
+    public string Name { get; set; } = "";
+
+    public string? DisplayName { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    public bool Required { get; set; }
+
+    public bool ShowInDiscoveryDocument { get; set; } = true;
+
+    public ICollection<string> UserClaims { get; set; } = new List<string>();
+
+    public IdentityResource()
+    {
+    }
+
+    public IdentityResource(string name, IEnumerable<string> userClaims)
+    {
+        Name = name;
+        UserClaims = userClaims.ToList();
+    }
+
+    /// <summary>The <c>openid</c> scope (OIDC Core §5.4): the subject identifier.</summary>
+    public static IdentityResource OpenId() => new("openid", ["sub"]) { Required = true };
+
+    /// <summary>The <c>profile</c> scope (OIDC Core §5.4).</summary>
+    public static IdentityResource Profile() => new("profile",
+        ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile",
+         "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"]);
+
+    /// <summary>The <c>email</c> scope (OIDC Core §5.4).</summary>
+    public static IdentityResource Email() => new("email", ["email", "email_verified"]);
+}

@@ -1,0 +1,58 @@
+using System.Collections.Frozen;
+using Castellan.Stores;
+
+namespace Castellan.Resources;
+
+/// <summary>
+/// Lookups over one <see cref="Stores.Resources"/> snapshot, built once per snapshot so the token endpoint
+/// never scans lists.
+/// </summary>
+internal sealed class ResourceIndex
+{
+    public ResourceIndex(Stores.Resources resources)
+    {
+        Source = resources;
+        ApiScopes = resources.ApiScopes.Where(s => s.Enabled)
+            .GroupBy(s => s.Name, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        IdentityScopes = resources.IdentityResources.Where(r => r.Enabled)
+            .Select(r => r.Name).ToFrozenSet(StringComparer.Ordinal);
+        ResourcesByScope = resources.ApiResources.Where(r => r.Enabled)
+            .SelectMany(r => r.Scopes.Select(s => (Scope: s, Resource: r)))
+            .GroupBy(p => p.Scope, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.Select(p => p.Resource).Distinct().ToArray(), StringComparer.Ordinal);
+        ApiResources = resources.ApiResources.Where(r => r.Enabled)
+            .GroupBy(r => r.Name, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+    }
+
+    public Stores.Resources Source { get; }
+
+    public FrozenDictionary<string, ApiScope> ApiScopes { get; }
+
+    public FrozenSet<string> IdentityScopes { get; }
+
+    public FrozenDictionary<string, ApiResource[]> ResourcesByScope { get; }
+
+    public FrozenDictionary<string, ApiResource> ApiResources { get; }
+}
+
+/// <summary>Keeps the index of the latest snapshot; rebuilds only when the store hands out a new one.</summary>
+internal sealed class ResourceIndexProvider(IResourceStore store)
+{
+    private volatile ResourceIndex? _current;
+
+    public async ValueTask<ResourceIndex> GetAsync(CancellationToken cancellationToken)
+    {
+        var resources = await store.GetAllResourcesAsync(cancellationToken).ConfigureAwait(false);
+        var current = _current;
+        if (current is not null && ReferenceEquals(current.Source, resources))
+        {
+            return current;
+        }
+
+        current = new ResourceIndex(resources);
+        _current = current;
+        return current;
+    }
+}
