@@ -9,6 +9,7 @@ namespace Castellan.Host;
 internal static class HostConfiguration
 {
     public const string SectionName = "Castellan";
+    public const string DefaultKeyPath = ".castellan/keys";
 
     public sealed record Loaded(List<Client> Clients, List<ApiScope> ApiScopes, List<ApiResource> ApiResources,
         List<IdentityResource> IdentityResources, bool IsDemo);
@@ -40,6 +41,8 @@ internal static class HostConfiguration
     /// </summary>
     public static void BindOptions(IConfiguration configuration, CastellanOptions options)
     {
+        // The host keeps its state in one folder beside the content root unless told otherwise.
+        options.KeyManagement.KeyPath = DefaultKeyPath;
         var section = configuration.GetSection(SectionName);
         section.Bind(options);
         var algorithms = section.GetSection("KeyManagement:SigningAlgorithms").Get<List<string>>();

@@ -1,0 +1,3 @@
+using Quickstart.Api;
+
+await ApiApp.Build(args).RunAsync();

@@ -1,0 +1,3 @@
+using Quickstart.TokenService;
+
+await TokenServiceApp.Build(args).RunAsync();

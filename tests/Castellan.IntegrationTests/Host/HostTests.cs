@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Castellan.Host;
+using Castellan.IntegrationTests.Infrastructure;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Quickstart.Api;
+
+namespace Castellan.IntegrationTests.Host;
+
+/// <summary>The ready-to-run host, started as <c>Program</c> starts it, on an empty folder.</summary>
+public sealed class HostTests
+{
+    [Fact]
+    public async Task Fresh_host_serves_discovery_jwks_and_a_verifiable_at_jwt_for_the_demo_client()
+    {
+        using var root = new TempDirectory();
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path)));
+        using var http = host.CreateClient();
+
+        using var discovery = JsonDocument.Parse(await http.GetStringAsync(".well-known/openid-configuration"));
+        Assert.Equal(host.BaseAddress, discovery.RootElement.GetProperty("issuer").GetString());
+        Assert.Equal(host.BaseAddress + "/connect/token", discovery.RootElement.GetProperty("token_endpoint").GetString());
+
+        var token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
+        var jwt = new JsonWebToken(token);
+        Assert.Equal("at+jwt", jwt.Typ);
+        Assert.Equal("RS256", jwt.Alg);
+        var result = await TestTokens.ValidateAsync(http, token, host.BaseAddress, "api1");
+        Assert.True(result.IsValid, result.Exception?.Message);
+
+        // The key was created on first start in the keys folder under the content root, encrypted.
+        var keyFile = Assert.Single(Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*.json"));
+        Assert.Contains(jwt.Kid, keyFile, StringComparison.Ordinal);
+        Assert.Contains("\"DataProtected\": true", await File.ReadAllTextAsync(keyFile), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task After_a_restart_the_jwks_keeps_the_key_and_an_earlier_token_still_validates_at_the_api()
+    {
+        using var root = new TempDirectory();
+        var port = TestApp.FreePort();
+        string token;
+        string jwksBefore;
+        await using (var first = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port))))
+        {
+            using var http = first.CreateClient();
+            token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
+            jwksBefore = await http.GetStringAsync(".well-known/openid-configuration/jwks");
+        }
+
+        await using var second = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port)));
+        using (var http = second.CreateClient())
+        {
+            Assert.Equal(jwksBefore, await http.GetStringAsync(".well-known/openid-configuration/jwks"));
+        }
+
+        using var apiRoot = new TempDirectory();
+        await using var api = await TestApp.StartAsync(ApiApp.Build(TestApp.Args(apiRoot.Path, 0, $"--Authority={second.BaseAddress}")));
+        using var apiHttp = api.CreateClient();
+        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await apiHttp.GetAsync("identity");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Config_file_clients_authenticate_with_plain_and_prehashed_secrets()
+    {
+        using var root = new TempDirectory();
+        var config = Path.Combine(root.Path, "castellan.json");
+        await File.WriteAllTextAsync(config, $$"""
+        {
+          "Castellan": {
+            "ApiScopes": [ { "Name": "orders.read" }, { "Name": "orders.write" } ],
+            "ApiResources": [ { "Name": "orders", "Scopes": [ "orders.read", "orders.write" ] } ],
+            "Clients": [
+              { "ClientId": "plain", "ClientSecrets": [ { "Value": "plain-secret" } ],
+                "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "orders.read" ], "AccessTokenLifetime": 600 },
+              { "ClientId": "hashed", "ClientSecrets": [ { "Value": "sha256:{{Secret.Hash("hashed-secret")}}" } ],
+                "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "orders.read", "orders.write" ],
+                "Claims": [ { "Type": "tenant", "Value": "acme" } ] }
+            ]
+          }
+        }
+        """);
+
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--config", config)));
+        using var http = host.CreateClient();
+
+        var plain = new JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "plain", "plain-secret"));
+        Assert.Equal("orders", plain.GetClaim("aud").Value);
+        Assert.Equal(600, plain.GetPayloadValue<long>("exp") - plain.GetPayloadValue<long>("iat"));
+
+        var hashed = new JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "hashed", "hashed-secret"));
+        Assert.Equal("orders.read orders.write", hashed.GetClaim("scope").Value);
+        Assert.Equal("acme", hashed.GetClaim("client_tenant").Value);
+
+        // The demo client is not loaded once a configuration is given.
+        using var demo = await TestTokens.RequestAsync(http, "demo-client", "demo-secret");
+        Assert.Equal(HttpStatusCode.Unauthorized, demo.StatusCode);
+        // The pre-hashed value is not itself a password.
+        using var raw = await TestTokens.RequestAsync(http, "hashed", Secret.Hash("hashed-secret"));
+        Assert.Equal(HttpStatusCode.Unauthorized, raw.StatusCode);
+    }
+
+    [Fact]
+    public async Task Invalid_config_file_stops_startup_with_every_problem_named()
+    {
+        using var root = new TempDirectory();
+        var config = Path.Combine(root.Path, "bad.json");
+        await File.WriteAllTextAsync(config, """
+        {
+          "Castellan": {
+            "ApiScopes": [ { "Name": "api1" } ],
+            "Clients": [
+              { "ClientId": "a", "ClientSecrets": [ { "Value": "x" } ], "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "api1" ] },
+              { "ClientId": "a", "ClientSecrets": [ { "Value": "x" } ], "AllowedGrantTypes": [ "password" ], "AllowedScopes": [ "nope" ] }
+            ]
+          }
+        }
+        """);
+
+        var app = CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--config", config));
+        var ex = await Assert.ThrowsAsync<CastellanConfigurationException>(() => app.StartAsync());
+        await app.DisposeAsync();
+        Assert.Contains(ex.Errors, e => e.Contains("ClientId 'a' is used by more than one client", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Contains("grant type 'password' is unknown", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Contains("allowed scope 'nope'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Invalid_options_stop_startup()
+    {
+        using var root = new TempDirectory();
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(async () =>
+        {
+            await using var app = CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--Castellan:KeyManagement:SigningAlgorithms:0=HS256"));
+            await app.StartAsync();
+        });
+        Assert.Contains(ex.Failures, f => f.Contains("'HS256' is not supported", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Es256_configured_host_signs_with_es256()
+    {
+        using var root = new TempDirectory();
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+            "--Castellan:KeyManagement:SigningAlgorithms:0=ES256")));
+        using var http = host.CreateClient();
+        var token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
+        Assert.Equal("ES256", new JsonWebToken(token).Alg);
+        Assert.True((await TestTokens.ValidateAsync(http, token, host.BaseAddress, "api1")).IsValid);
+    }
+
+    [Fact]
+    public async Task Static_pem_signing_key_is_used_and_published()
+    {
+        using var root = new TempDirectory();
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var pem = Path.Combine(root.Path, "signing.pem");
+        await File.WriteAllTextAsync(pem, rsa.ExportPkcs8PrivateKeyPem());
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0, $"--Castellan:SigningKey:Path={pem}")));
+        using var http = host.CreateClient();
+
+        var token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
+        Assert.True((await TestTokens.ValidateAsync(http, token, host.BaseAddress, "api1")).IsValid);
+        var jwks = await TestTokens.GetJwksAsync(http);
+        var key = Assert.Single(jwks.Keys);
+        Assert.Equal(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(rsa.ExportParameters(false).Modulus), key.N);
+        Assert.False(Directory.Exists(Path.Combine(root.Path, ".castellan", "keys")) &&
+                     Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*").Length > 0);
+    }
+
+    [Fact]
+    public async Task Health_endpoint_reports_healthy()
+    {
+        using var root = new TempDirectory();
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path)));
+        using var http = host.CreateClient();
+        Assert.Equal("Healthy", await http.GetStringAsync("health"));
+    }
+}

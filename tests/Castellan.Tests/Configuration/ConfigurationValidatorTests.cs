@@ -1,0 +1,88 @@
+using Castellan.Stores;
+
+namespace Castellan.Tests.Configuration;
+
+public sealed class ConfigurationValidatorTests
+{
+    private static InMemoryConfiguration Valid()
+    {
+        var configuration = new InMemoryConfiguration();
+        configuration.ApiScopes.Add(new ApiScope("api1"));
+        configuration.ApiResources.Add(new ApiResource("api1") { Scopes = { "api1" } });
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "c1",
+            ClientSecrets = { Secret.FromPlainText("s") },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        });
+        return configuration;
+    }
+
+    [Fact]
+    public void Valid_configuration_has_no_errors()
+        => Assert.Empty(ConfigurationValidator.Validate(Valid(), ["RS256"]));
+
+    [Fact]
+    public void Duplicate_client_id_is_reported()
+    {
+        var configuration = Valid();
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "c1",
+            ClientSecrets = { Secret.FromPlainText("s") },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+        });
+        Assert.Contains(ConfigurationValidator.Validate(configuration, ["RS256"]), e => e.Contains("'c1' is used by more than one client", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Unknown_scope_unknown_grant_and_missing_secret_are_all_reported()
+    {
+        var configuration = Valid();
+        configuration.Clients.Add(new Client { ClientId = "c2", AllowedGrantTypes = { "password" }, AllowedScopes = { "nope" } });
+        var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
+        Assert.Contains(errors, e => e.Contains("grant type 'password' is unknown", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("allowed scope 'nope'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("requires a client secret but has none", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Resource_with_unknown_scope_or_algorithm_is_reported()
+    {
+        var configuration = Valid();
+        configuration.ApiResources.Add(new ApiResource("api2") { Scopes = { "missing" }, AllowedAccessTokenSigningAlgorithms = { "ES256" } });
+        var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
+        Assert.Contains(errors, e => e.Contains("names scope 'missing'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("'ES256'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Plain_text_in_a_secret_value_is_reported()
+    {
+        var configuration = Valid();
+        configuration.Clients[0].ClientSecrets.Add(new Secret("not-a-hash"));
+        Assert.Contains(ConfigurationValidator.Validate(configuration, ["RS256"]), e => e.Contains("not a base64 SHA-256 hash", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Configured_secret_forms_are_normalized()
+    {
+        Assert.Equal(Secret.Hash("secret"), Secret.NormalizeConfiguredValue("secret"));
+        Assert.Equal(Secret.Hash("secret"), Secret.NormalizeConfiguredValue("sha256:" + Secret.Hash("secret")));
+        Assert.Equal("K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=", Secret.Hash("secret"));
+    }
+
+    [Fact]
+    public void Options_validator_rejects_unsupported_algorithm_and_bad_timings()
+    {
+        var options = new CastellanOptions();
+        options.KeyManagement.SigningAlgorithms = ["HS256", "none"];
+        options.KeyManagement.PropagationTime = TimeSpan.FromDays(100);
+        var result = new CastellanOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.Contains("'HS256' is not supported", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("'none' is not supported", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("PropagationTime must be shorter", StringComparison.Ordinal));
+    }
+}
