@@ -29,6 +29,7 @@ public static class CastellanJwtBearerExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(authority);
         ArgumentException.ThrowIfNullOrEmpty(audience);
+        builder.Services.AddCastellanScopeAuthorization();
         return builder.AddJwtBearer(authenticationScheme, options =>
         {
             ConfigureForCastellan(options, authority, audience);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Castellan.Protocol;
 using Castellan.Stores;
 using Microsoft.AspNetCore.Http;
@@ -57,26 +55,7 @@ internal sealed class ClientAuthenticator(IClientStore clients, TimeProvider tim
     }
 
     private bool SecretMatches(ClientModel model, string presented)
-    {
-        // Hash the presented secret to the stored fixed length first, so the comparison is constant-time and
-        // leaks neither content nor length.
-        Span<byte> hash = stackalloc byte[32];
-        var maxBytes = Encoding.UTF8.GetMaxByteCount(presented.Length);
-        var utf8 = maxBytes <= 1024 ? stackalloc byte[1024] : new byte[maxBytes];
-        var length = Encoding.UTF8.GetBytes(presented, utf8);
-        SHA256.HashData(utf8[..length], hash);
-        utf8[..length].Clear();
-
-        var now = time.GetUtcNow();
-        var matched = false;
-        foreach (var (stored, expiration) in model.SecretHashes)
-        {
-            // No early exit: every stored secret is compared.
-            matched |= CryptographicOperations.FixedTimeEquals(hash, stored) && (expiration is null || expiration > now);
-        }
-
-        return matched;
-    }
+        => SecretVerifier.Matches(model.SecretHashes, presented, time.GetUtcNow());
 
     private static ProtocolError Fail(bool basic, string detail)
         => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail) { UsedBasicAuthentication = basic };

@@ -22,6 +22,8 @@ internal static class ClientCredentialsParser
     private static readonly ProtocolError TwoMethods =
         ProtocolError.InvalidRequest("The client used more than one authentication method.");
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static readonly ProtocolError NoCredentials = new(OAuthErrors.InvalidClient, "No client authentication was included.");
 
     public static Outcome<ClientCredentialsBox> Parse(StringValues authorization, IFormCollection form, InputLengthRestrictions limits)
@@ -95,7 +97,7 @@ internal static class ClientCredentialsParser
         string decoded;
         try
         {
-            decoded = new UTF8Encoding(false, true).GetString(bytes[..written]);
+            decoded = StrictUtf8.GetString(bytes[..written]);
         }
         catch (DecoderFallbackException)
         {

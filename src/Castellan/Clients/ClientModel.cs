@@ -16,18 +16,7 @@ internal sealed class ClientModel
         Client = client;
         GrantTypes = client.AllowedGrantTypes.ToFrozenSet(StringComparer.Ordinal);
         Scopes = client.AllowedScopes.ToFrozenSet(StringComparer.Ordinal);
-        var secrets = new List<(byte[] Hash, DateTimeOffset? Expiration)>();
-        foreach (var secret in client.ClientSecrets)
-        {
-            var hash = new byte[32];
-            // A malformed stored hash simply never matches; configuration validation reports it at startup.
-            if (Convert.TryFromBase64String(secret.Value, hash, out var written) && written == 32)
-            {
-                secrets.Add((hash, secret.Expiration));
-            }
-        }
-
-        SecretHashes = secrets.ToArray();
+        SecretHashes = SecretVerifier.Decode(client.ClientSecrets);
         TokenClaims = client.Claims.Select(c => KeyValuePair.Create(client.ClientClaimsPrefix + c.Type, c.Value)).ToArray();
     }
 

@@ -29,6 +29,10 @@ public sealed class EndpointPaths
     public string Jwks { get; set; } = "/.well-known/openid-configuration/jwks";
 
     public string Token { get; set; } = "/connect/token";
+
+    public string Introspection { get; set; } = "/connect/introspect";
+
+    public string Revocation { get; set; } = "/connect/revocation";
 }
 
 public sealed class DiscoveryOptions

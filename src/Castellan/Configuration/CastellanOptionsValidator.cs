@@ -17,7 +17,8 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
             errors.Add($"IssuerUri '{issuer}' must be an absolute https URL without query or fragment.");
         }
 
-        foreach (var (label, path) in new[] { ("Discovery", options.Endpoints.Discovery), ("Jwks", options.Endpoints.Jwks), ("Token", options.Endpoints.Token) })
+        foreach (var (label, path) in new[] { ("Discovery", options.Endpoints.Discovery), ("Jwks", options.Endpoints.Jwks), ("Token", options.Endpoints.Token),
+                     ("Introspection", options.Endpoints.Introspection), ("Revocation", options.Endpoints.Revocation) })
         {
             if (string.IsNullOrEmpty(path) || path[0] != '/')
             {

@@ -1,6 +1,8 @@
 using Castellan.Clients;
 using Castellan.Endpoints.Discovery;
+using Castellan.Endpoints.Introspection;
 using Castellan.Endpoints.Jwks;
+using Castellan.Endpoints.Revocation;
 using Castellan.Endpoints.Token;
 using Castellan.Endpoints.Token.Grants;
 using Castellan.Hosting;
@@ -55,6 +57,13 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<TokenEndpoint>();
         services.TryAddSingleton<DiscoveryEndpoint>();
         services.TryAddSingleton<JwksEndpoint>();
+        services.TryAddSingleton<IPersistedGrantStore, InMemoryPersistedGrantStore>();
+        services.TryAddSingleton<ReferenceTokenService>();
+        services.TryAddSingleton<AccessTokenValidator>();
+        services.TryAddSingleton<IntrospectionCallerAuthenticator>();
+        services.TryAddSingleton<IntrospectionResponseWriter>();
+        services.TryAddSingleton<IntrospectionEndpoint>();
+        services.TryAddSingleton<RevocationEndpoint>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CastellanStartupValidator>());
         return new CastellanBuilder(services);
     }

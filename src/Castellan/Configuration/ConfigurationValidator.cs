@@ -77,11 +77,6 @@ internal static class ConfigurationValidator
                 errors.Add($"{label}: AccessTokenLifetime must be a positive number of seconds.");
             }
 
-            if (client.AccessTokenType == AccessTokenType.Reference)
-            {
-                errors.Add($"{label}: reference access tokens are not available yet; use AccessTokenType Jwt.");
-            }
-
             ValidateSecrets(client.ClientSecrets, label, errors);
         }
 

@@ -25,6 +25,7 @@ internal sealed class KeyRing
         Published = published;
         RefreshAfter = refreshAfter;
         JwksJson = WriteJwks(published);
+        ValidationKeys = published.Select(p => p.ToSecurityKey()).ToArray();
         ETag = "\"" + Convert.ToHexString(SHA256.HashData(JwksJson), 0, 16) + "\"";
     }
 
@@ -37,6 +38,9 @@ internal sealed class KeyRing
     public IReadOnlyList<PublishedKey> Published { get; }
 
     public DateTimeOffset RefreshAfter { get; }
+
+    /// <summary>Public keys of everything published, for validating this server's own tokens in-process.</summary>
+    public IReadOnlyList<SecurityKey> ValidationKeys { get; }
 
     /// <summary>The JWKS document (RFC 7517 §5), public parts only.</summary>
     public byte[] JwksJson { get; }
@@ -87,6 +91,11 @@ internal sealed class KeyRing
 /// <summary>The public half of a key as published in the JWKS. Private parameters are never captured here.</summary>
 internal sealed record PublishedKey(string KeyId, string Algorithm, RSAParameters? Rsa, ECParameters? EC)
 {
+    public SecurityKey ToSecurityKey()
+        => Rsa is { } rsa
+            ? new RsaSecurityKey(rsa) { KeyId = KeyId }
+            : new ECDsaSecurityKey(ECDsa.Create(EC!.Value)) { KeyId = KeyId };
+
     public static PublishedKey From(SecurityKey key, string algorithm)
     {
         switch (key)

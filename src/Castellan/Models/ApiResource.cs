@@ -28,6 +28,12 @@ public sealed class ApiResource
     /// </summary>
     public ICollection<string> AllowedAccessTokenSigningAlgorithms { get; set; } = new List<string>();
 
+    /// <summary>
+    /// When true, this API becomes an audience only if the client names it with the <c>resource</c> parameter
+    /// (RFC 8707); tokens requested by scope alone do not carry it. Default: false.
+    /// </summary>
+    public bool RequireResourceIndicator { get; set; }
+
     public ApiResource()
     {
     }

@@ -13,16 +13,30 @@ internal static class ScopeValidator
 
     /// <param name="requested">The raw <c>scope</c> parameter, or null when absent.</param>
     /// <param name="allowIdentityScopes">False for grants without a user, where identity scopes make no sense.</param>
-    public static Outcome<GrantedResources> Validate(string? requested, ClientModel client, ResourceIndex index, string issuer,
-        int maxLength, bool allowIdentityScopes)
+    /// <param name="resourceIndicators">The RFC 8707 <c>resource</c> values; empty when none were sent.</param>
+    public static Outcome<GrantedResources> Validate(string? requested, IReadOnlyList<string> resourceIndicators, ClientModel client,
+        ResourceIndex index, string issuer, int maxLength, bool allowIdentityScopes)
     {
+        List<ApiResource>? targets = null;
+        if (resourceIndicators.Count > 0)
+        {
+            var resolved = ResolveTargets(resourceIndicators, client, index);
+            if (resolved.IsError)
+            {
+                return resolved.Error!;
+            }
+
+            targets = resolved.Value!;
+        }
+
         var scopes = new List<string>(4);
         if (requested is null)
         {
-            // RFC 6749 §3.3: without a scope the server uses a pre-defined default: every API scope the client may have.
+            // RFC 6749 §3.3: without a scope the server uses a pre-defined default: every API scope the client may
+            // have (RFC 8707: of the named resources, when the client named any).
             foreach (var allowed in client.Client.AllowedScopes)
             {
-                if (index.ApiScopes.ContainsKey(allowed) && !scopes.Contains(allowed))
+                if (index.ApiScopes.ContainsKey(allowed) && !scopes.Contains(allowed) && (targets is null || BelongsTo(allowed, targets)))
                 {
                     scopes.Add(allowed);
                 }
@@ -58,13 +72,63 @@ internal static class ScopeValidator
                 {
                     return ProtocolError.InvalidScope($"The scope '{scope}' is unknown or disabled.");
                 }
+
+                if (targets is not null && isApiScope && !BelongsTo(scope, targets))
+                {
+                    return ProtocolError.InvalidScope($"The scope '{scope}' does not belong to the requested resource.");
+                }
             }
         }
 
-        return Resolve(scopes, index, issuer);
+        return Resolve(scopes, targets, index, issuer);
     }
 
-    private static Outcome<GrantedResources> Resolve(List<string> scopes, ResourceIndex index, string issuer)
+    private static readonly ProtocolError MalformedTarget =
+        new(OAuthErrors.InvalidTarget, "The resource parameter must be an absolute URI without a fragment.");
+
+    private static readonly ProtocolError UnknownTarget =
+        new(OAuthErrors.InvalidTarget, "The requested resource is unknown or not allowed for this client.");
+
+    /// <summary>RFC 8707 §2: each value an absolute URI without fragment, naming an API resource this client may use.</summary>
+    private static Outcome<List<ApiResource>> ResolveTargets(IReadOnlyList<string> indicators, ClientModel client, ResourceIndex index)
+    {
+        var targets = new List<ApiResource>(indicators.Count);
+        foreach (var indicator in indicators)
+        {
+            if (indicator.Length > 2048 || !Uri.TryCreate(indicator, UriKind.Absolute, out var uri) || indicator.Contains('#', StringComparison.Ordinal)
+                || uri.IsFile)
+            {
+                return MalformedTarget;
+            }
+
+            if (!index.ApiResources.TryGetValue(indicator, out var resource) || !resource.Scopes.Any(client.Scopes.Contains))
+            {
+                return UnknownTarget;
+            }
+
+            if (!targets.Contains(resource))
+            {
+                targets.Add(resource);
+            }
+        }
+
+        return targets;
+    }
+
+    private static bool BelongsTo(string scope, List<ApiResource> targets)
+    {
+        foreach (var target in targets)
+        {
+            if (target.Scopes.Contains(scope))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Outcome<GrantedResources> Resolve(List<string> scopes, List<ApiResource>? targets, ResourceIndex index, string issuer)
     {
         var audiences = new List<string>(2);
         List<string>? algorithms = null;
@@ -77,7 +141,10 @@ internal static class ScopeValidator
 
             foreach (var resource in resources)
             {
-                if (audiences.Contains(resource.Name))
+                // With resource indicators the audience is exactly what was named (RFC 8707 §2); without them, APIs
+                // that insist on being named are left out.
+                var included = targets is null ? !resource.RequireResourceIndicator : targets.Contains(resource);
+                if (!included || audiences.Contains(resource.Name))
                 {
                     continue;
                 }

@@ -44,6 +44,8 @@ internal sealed class DiscoveryEndpoint(
             writer.WriteString("issuer", issuer);
             writer.WriteString("jwks_uri", IssuerResolver.Url(issuer, _options.Endpoints.Jwks));
             writer.WriteString("token_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Token));
+            writer.WriteString("introspection_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Introspection));
+            writer.WriteString("revocation_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Revocation));
 
             writer.WriteStartArray("grant_types_supported");
             foreach (var grantType in tokenRequestValidator.SupportedGrantTypes)
@@ -56,6 +58,22 @@ internal sealed class DiscoveryEndpoint(
             writer.WriteStartArray("token_endpoint_auth_methods_supported");
             writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretBasic);
             writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretPost);
+            writer.WriteEndArray();
+
+            // RFC 8414 §2: the same secret-based methods authenticate callers of introspection and revocation.
+            writer.WriteStartArray("introspection_endpoint_auth_methods_supported");
+            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretBasic);
+            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretPost);
+            writer.WriteEndArray();
+
+            writer.WriteStartArray("revocation_endpoint_auth_methods_supported");
+            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretBasic);
+            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretPost);
+            writer.WriteEndArray();
+
+            // RFC 9701 §7: introspection responses as signed JWTs.
+            writer.WriteStartArray("introspection_signing_alg_values_supported");
+            writer.WriteStringValue(ring.DefaultAlgorithm);
             writer.WriteEndArray();
 
             writer.WriteStartArray("scopes_supported");

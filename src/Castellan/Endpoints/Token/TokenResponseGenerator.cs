@@ -8,7 +8,7 @@ namespace Castellan.Endpoints.Token;
 internal sealed record TokenResponse(string AccessToken, int ExpiresIn, string Scope, string? JwtId = null);
 
 /// <summary>Turns a validated request into tokens. Never touches HttpContext.</summary>
-internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, KeyRingProvider keys, TimeProvider time)
+internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, ReferenceTokenService referenceTokens, KeyRingProvider keys, TimeProvider time)
 {
     private static readonly ProtocolError NoKeyForAlgorithm = ProtocolError.InvalidScope(
         "The requested API accepts no signing algorithm this server has a key for.");
@@ -29,8 +29,17 @@ internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, K
             Claims = request.Client.Model.TokenClaims,
         };
 
-        var ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
-        var token = jwtCreator.Create(descriptor, ring);
+        string? token;
+        if (client.AccessTokenType == AccessTokenType.Reference)
+        {
+            token = await referenceTokens.CreateAsync(descriptor, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
+            token = jwtCreator.Create(descriptor, ring);
+        }
+
         if (token is null)
         {
             return NoKeyForAlgorithm;

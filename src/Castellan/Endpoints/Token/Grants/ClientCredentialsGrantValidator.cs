@@ -4,12 +4,9 @@ using Microsoft.Extensions.Options;
 
 namespace Castellan.Endpoints.Token.Grants;
 
-/// <summary>RFC 6749 §4.4.2. Parameters: <c>scope</c> (optional), <c>resource</c> (RFC 8707, not yet supported).</summary>
+/// <summary>RFC 6749 §4.4.2. Parameters: <c>scope</c> (optional), <c>resource</c> (RFC 8707, optional, repeatable).</summary>
 internal sealed class ClientCredentialsGrantValidator(IOptions<CastellanOptions> options) : ITokenGrantValidator
 {
-    private static readonly ProtocolError ResourceNotSupported =
-        new(OAuthErrors.InvalidTarget, "Resource indicators are not supported by this server yet.");
-
     private static readonly ProtocolError PublicClient =
         new(OAuthErrors.UnauthorizedClient, "The client_credentials grant requires a confidential client.");
 
@@ -28,12 +25,7 @@ internal sealed class ClientCredentialsGrantValidator(IOptions<CastellanOptions>
             return PublicClient;
         }
 
-        if (context.Form.ContainsKey(OAuthParameters.Resource))
-        {
-            return ResourceNotSupported;
-        }
-
-        var granted = ScopeValidator.Validate(context.Parameter(OAuthParameters.Scope), context.Client.Model, context.Resources,
+        var granted = ScopeValidator.Validate(context.Parameter(OAuthParameters.Scope), context.ResourceIndicators(), context.Client.Model, context.Resources,
             context.Issuer, _maxScopeLength, allowIdentityScopes: false);
         if (granted.IsError)
         {

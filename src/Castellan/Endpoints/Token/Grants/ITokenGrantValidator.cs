@@ -24,4 +24,25 @@ internal sealed record TokenRequestContext(IFormCollection Form, ValidatedClient
         var value = Form[name];
         return value.Count == 1 && !string.IsNullOrEmpty(value[0]) ? value[0] : null;
     }
+
+    /// <summary>The RFC 8707 <c>resource</c> values (the one parameter that may repeat), empty ones dropped.</summary>
+    public IReadOnlyList<string> ResourceIndicators()
+    {
+        var values = Form[Protocol.OAuthParameters.Resource];
+        if (values.Count == 0)
+        {
+            return [];
+        }
+
+        var list = new List<string>(values.Count);
+        foreach (var value in values)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                list.Add(value);
+            }
+        }
+
+        return list;
+    }
 }

@@ -3,15 +3,16 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
-namespace Castellan.Endpoints.Token;
+namespace Castellan.Endpoints;
 
 /// <summary>
-/// HTTP → form parameters, enforcing RFC 6749 §3.2 (POST, <c>application/x-www-form-urlencoded</c>),
-/// §3.1/§3.2 (no parameter twice) and the size limits, before anything is looked up.
+/// HTTP → form parameters for the POST endpoints (token, introspection, revocation), enforcing RFC 6749 §3.2
+/// (POST, <c>application/x-www-form-urlencoded</c>), §3.1/§3.2 (no parameter twice) and the size limits,
+/// before anything is looked up.
 /// </summary>
-internal sealed class TokenRequestParser
+internal sealed class FormRequestParser
 {
-    private static readonly ProtocolError NotPost = ProtocolError.InvalidRequest("The token endpoint accepts only POST.");
+    private static readonly ProtocolError NotPost = ProtocolError.InvalidRequest("This endpoint accepts only POST.");
     private static readonly ProtocolError WrongContentType = ProtocolError.InvalidRequest("The request must be application/x-www-form-urlencoded.");
     private static readonly ProtocolError TooLarge = ProtocolError.InvalidRequest("The request is too large.");
     private static readonly ProtocolError Malformed = ProtocolError.InvalidRequest("The request body is not a valid form.");
@@ -19,8 +20,12 @@ internal sealed class TokenRequestParser
     private readonly InputLengthRestrictions _limits;
     private readonly FormOptions _formOptions;
 
-    public TokenRequestParser(InputLengthRestrictions limits)
+    private readonly string? _repeatable;
+
+    /// <param name="repeatable">The one parameter that may appear more than once (RFC 8707 <c>resource</c>), or null.</param>
+    public FormRequestParser(InputLengthRestrictions limits, string? repeatable = null)
     {
+        _repeatable = repeatable;
         _limits = limits;
         _formOptions = new FormOptions
         {
@@ -77,7 +82,7 @@ internal sealed class TokenRequestParser
 
         foreach (var parameter in form)
         {
-            if (parameter.Value.Count > 1)
+            if (parameter.Value.Count > 1 && !string.Equals(parameter.Key, _repeatable, StringComparison.Ordinal))
             {
                 // RFC 6749 §3.2: request parameters MUST NOT be included more than once.
                 return ProtocolError.InvalidRequest($"The parameter '{SafeName(parameter.Key)}' was sent more than once.");

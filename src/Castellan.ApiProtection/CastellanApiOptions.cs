@@ -1,0 +1,82 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+
+namespace Castellan.ApiProtection;
+
+/// <summary>
+/// Settings of the unified Castellan API scheme, which accepts JWT access tokens (validated locally) and
+/// reference tokens (introspected) under one scheme name.
+/// </summary>
+public sealed class CastellanApiOptions
+{
+    /// <summary>The token service's issuer URL, e.g. <c>https://login.example.com</c>. Required.</summary>
+    public string Authority { get; set; } = "";
+
+    /// <summary>
+    /// The audiences this API accepts: the names of its API resources. The first is also the name it introspects
+    /// with. Required: at least one.
+    /// </summary>
+    public IList<string> Audiences { get; set; } = new List<string>();
+
+    /// <summary>
+    /// One of the API resource's ApiSecrets (plain text). Needed only for reference tokens: without it, tokens
+    /// that are not JWTs are refused.
+    /// </summary>
+    public string? ApiSecret { get; set; }
+
+    /// <summary>
+    /// How long an introspection result is cached (never past the token's own <c>exp</c>). Default: 1 minute;
+    /// <see cref="TimeSpan.Zero"/> turns caching off, so a revocation is seen at once. The cache is the
+    /// registered <c>IDistributedCache</c> (memory unless you register Redis or SQL Server), keyed by a hash
+    /// of the token.
+    /// </summary>
+    public TimeSpan IntrospectionCacheDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Clock skew for lifetime checks of JWTs. Default: 30 seconds.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Whether discovery and introspection require HTTPS. Default: true, except for a loopback authority.
+    /// </summary>
+    public bool? RequireHttpsMetadata { get; set; }
+
+    /// <summary>Lets you adjust the inner JwtBearer options (e.g. a backchannel handler).</summary>
+    public Action<JwtBearerOptions>? ConfigureJwtBearer { get; set; }
+
+    /// <summary>Handler for the introspection backchannel; tests and proxies set this.</summary>
+    public HttpMessageHandler? BackchannelHandler { get; set; }
+
+    public CastellanApiEvents Events { get; set; } = new();
+}
+
+/// <summary>Hooks for your own checks, called for both token kinds after Castellan's checks passed.</summary>
+public class CastellanApiEvents
+{
+    /// <summary>Called with the authenticated principal; call <see cref="CastellanTokenValidatedContext.Fail"/> to reject.</summary>
+    public Func<CastellanTokenValidatedContext, Task> OnTokenValidated { get; set; } = _ => Task.CompletedTask;
+
+    public virtual Task TokenValidated(CastellanTokenValidatedContext context) => OnTokenValidated(context);
+}
+
+public sealed class CastellanTokenValidatedContext(HttpContext httpContext, ClaimsPrincipal principal, bool isReferenceToken)
+{
+    public HttpContext HttpContext { get; } = httpContext;
+
+    public ClaimsPrincipal Principal { get; } = principal;
+
+    /// <summary>True for a reference token resolved by introspection; false for a locally validated JWT.</summary>
+    public bool IsReferenceToken { get; } = isReferenceToken;
+
+    public string? FailureMessage { get; private set; }
+
+    /// <summary>Rejects the token: the request gets 401 <c>invalid_token</c>. The message goes to the logs only.</summary>
+    public void Fail(string message) => FailureMessage = message;
+}
+
+/// <summary>Options of the inner introspection scheme; filled from <see cref="CastellanApiOptions"/>.</summary>
+public sealed class CastellanIntrospectionOptions : AuthenticationSchemeOptions
+{
+    public CastellanApiOptions Api { get; set; } = new();
+}

@@ -1,0 +1,207 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+
+namespace Castellan.ApiProtection;
+
+/// <summary>
+/// Resolves reference tokens at the token service's introspection endpoint (RFC 7662), authenticating as the
+/// API resource, and caches active results by a hash of the token (never the token) until the earlier of the
+/// configured duration and the token's <c>exp</c>.
+/// </summary>
+internal sealed partial class CastellanIntrospectionHandler(
+    IOptionsMonitor<CastellanIntrospectionOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    IHttpClientFactory httpClients,
+    IDistributedCache cache,
+    IServiceProvider services)
+    : AuthenticationHandler<CastellanIntrospectionOptions>(options, loggerFactory, encoder)
+{
+    private const int MaxTokenLength = 16 * 1024;
+    private const string CachePrefix = "castellan:introspection:";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var token = BearerToken.From(Request);
+        if (token is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var api = Options.Api;
+        if (token.Length > MaxTokenLength || api.ApiSecret is null)
+        {
+            return AuthenticateResult.Fail("The access token is not valid.");
+        }
+
+        string? json;
+        try
+        {
+            json = await GetIntrospectionAsync(token, api, Context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or JsonException or IOException or TaskCanceledException)
+        {
+            // The token service is unreachable or answered nonsense: the token cannot be trusted.
+            LogIntrospectionFailed(Logger, ex);
+            return AuthenticateResult.Fail("The access token could not be validated.");
+        }
+
+        if (json is null)
+        {
+            return AuthenticateResult.Fail("The access token is not active.");
+        }
+
+        var principal = ToPrincipal(json, api);
+        if (principal is null)
+        {
+            return AuthenticateResult.Fail("The access token is not for this API.");
+        }
+
+        var hook = new CastellanTokenValidatedContext(Context, principal, isReferenceToken: true);
+        await api.Events.TokenValidated(hook).ConfigureAwait(false);
+        if (hook.FailureMessage is not null)
+        {
+            return AuthenticateResult.Fail(hook.FailureMessage);
+        }
+
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes401;
+        // RFC 6750 §3.1; the description is generic on purpose: why a token is inactive is not the caller's business.
+        Response.Headers.WWWAuthenticate = BearerToken.From(Request) is null
+            ? "Bearer"
+            : "Bearer error=\"invalid_token\", error_description=\"The access token is not active.\"";
+        return Task.CompletedTask;
+    }
+
+    private const int StatusCodes401 = (int)HttpStatusCode.Unauthorized;
+
+    /// <returns>The JSON of an active introspection response, or null when the token is inactive.</returns>
+    private async Task<string?> GetIntrospectionAsync(string token, CastellanApiOptions api, CancellationToken cancellationToken)
+    {
+        var cacheKey = CachePrefix + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+        if (api.IntrospectionCacheDuration > TimeSpan.Zero
+            && await cache.GetStringAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
+        {
+            return cached;
+        }
+
+        var configuration = await services.GetRequiredKeyedService<ConfigurationManager<OpenIdConnectConfiguration>>(api)
+            .GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
+        var endpoint = configuration.IntrospectionEndpoint
+            ?? throw new InvalidOperationException("The token service's discovery document has no introspection_endpoint.");
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint);
+        // RFC 6749 §2.3.1: id and secret are form-urlencoded before they go into the Basic header.
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
+            Uri.EscapeDataString(api.Audiences[0]) + ":" + Uri.EscapeDataString(api.ApiSecret!))));
+        request.Content = new FormUrlEncodedContent([new("token", token), new("token_type_hint", "access_token")]);
+        using var http = api.BackchannelHandler is null ? httpClients.CreateClient("Castellan.Introspection") : new HttpClient(api.BackchannelHandler, false);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"Introspection answered {(int)response.StatusCode}; check the API resource name and ApiSecret.");
+        }
+
+        var json = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        if (!root.TryGetProperty("active", out var active) || active.ValueKind != JsonValueKind.True)
+        {
+            return null;
+        }
+
+        if (api.IntrospectionCacheDuration > TimeSpan.Zero && root.TryGetProperty("exp", out var exp) && exp.TryGetInt64(out var expSeconds))
+        {
+            var until = DateTimeOffset.FromUnixTimeSeconds(expSeconds);
+            var duration = until - TimeProvider.GetUtcNow();
+            if (duration > api.IntrospectionCacheDuration)
+            {
+                duration = api.IntrospectionCacheDuration;
+            }
+
+            if (duration > TimeSpan.Zero)
+            {
+                await cache.SetStringAsync(cacheKey, json, new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = duration },
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return json;
+    }
+
+    private static ClaimsPrincipal? ToPrincipal(string json, CastellanApiOptions api)
+    {
+        using var document = JsonDocument.Parse(json);
+        var claims = new List<Claim>();
+        var audienceMatches = false;
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (property.Name is "active" or "token_type")
+            {
+                continue;
+            }
+
+            switch (property.Value.ValueKind)
+            {
+                case JsonValueKind.Array:
+                    foreach (var item in property.Value.EnumerateArray())
+                    {
+                        AddClaim(claims, property.Name, item);
+                    }
+
+                    break;
+                default:
+                    AddClaim(claims, property.Name, property.Value);
+                    break;
+            }
+        }
+
+        foreach (var claim in claims)
+        {
+            if (claim.Type == "aud" && api.Audiences.Contains(claim.Value))
+            {
+                audienceMatches = true;
+            }
+        }
+
+        // The token service already checked the audience for us; checking again keeps a misrouted answer out.
+        return audienceMatches ? new ClaimsPrincipal(new ClaimsIdentity(claims, "Castellan.Introspection", "sub", "role")) : null;
+    }
+
+    private static void AddClaim(List<Claim> claims, string type, JsonElement value)
+    {
+        var text = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString()!,
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+            _ => value.GetRawText(),
+        };
+        var valueType = value.ValueKind switch
+        {
+            JsonValueKind.Number => ClaimValueTypes.Integer64,
+            JsonValueKind.True or JsonValueKind.False => ClaimValueTypes.Boolean,
+            JsonValueKind.String => ClaimValueTypes.String,
+            _ => "JSON",
+        };
+        claims.Add(new Claim(type, text, valueType));
+    }
+
+    [LoggerMessage(6000, LogLevel.Warning, "Introspection failed; the request is refused.", EventName = "IntrospectionFailed")]
+    private static partial void LogIntrospectionFailed(ILogger logger, Exception exception);
+}
