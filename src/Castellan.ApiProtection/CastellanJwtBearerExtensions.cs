@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,7 +42,7 @@ public static class CastellanJwtBearerExtensions
         ArgumentNullException.ThrowIfNull(options);
         options.Authority = authority.TrimEnd('/');
         options.Audience = audience;
-        options.RequireHttpsMetadata = !IsLoopback(authority);
+        options.RequireHttpsMetadata = !CastellanApiExtensions.IsLoopback(authority);
         options.MapInboundClaims = false;
         // A token whose kid is unknown triggers one metadata refresh, rate-limited by the configuration
         // manager's RefreshInterval (5 minutes by default), so key rotation needs no restart of the API.
@@ -62,8 +61,4 @@ public static class CastellanJwtBearerExtensions
         parameters.NameClaimType = "sub";
         parameters.RoleClaimType = "role";
     }
-
-    private static bool IsLoopback(string authority)
-        => Uri.TryCreate(authority, UriKind.Absolute, out var uri)
-           && (uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip)));
 }

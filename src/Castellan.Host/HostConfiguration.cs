@@ -17,10 +17,10 @@ internal static class HostConfiguration
     public static Loaded Load(IConfiguration configuration)
     {
         var section = configuration.GetSection(SectionName);
-        var clients = section.GetSection("Clients").Get<List<Client>>() ?? [];
-        var apiScopes = section.GetSection("ApiScopes").Get<List<ApiScope>>() ?? [];
-        var apiResources = section.GetSection("ApiResources").Get<List<ApiResource>>() ?? [];
-        var identityResources = section.GetSection("IdentityResources").Get<List<IdentityResource>>() ?? [];
+        var clients = Bind<Client>(section, "Clients");
+        var apiScopes = Bind<ApiScope>(section, "ApiScopes");
+        var apiResources = Bind<ApiResource>(section, "ApiResources");
+        var identityResources = Bind<IdentityResource>(section, "IdentityResources");
 
         if (clients.Count == 0 && apiScopes.Count == 0 && apiResources.Count == 0 && identityResources.Count == 0)
         {
@@ -33,6 +33,19 @@ internal static class HostConfiguration
         }
 
         return new Loaded(clients, apiScopes, apiResources, identityResources, IsDemo: false);
+    }
+
+    private static List<T> Bind<T>(IConfigurationSection section, string name)
+    {
+        try
+        {
+            return section.GetSection(name).Get<List<T>>() ?? [];
+        }
+        catch (InvalidOperationException ex)
+        {
+            // e.g. "abc" for a number or an unknown enum value: name the place instead of showing a stack trace.
+            throw new CastellanConfigurationException([$"{SectionName}:{name}: {ex.Message}"]);
+        }
     }
 
     /// <summary>

@@ -47,34 +47,15 @@ internal sealed class DiscoveryEndpoint(
             writer.WriteString("introspection_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Introspection));
             writer.WriteString("revocation_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Revocation));
 
-            writer.WriteStartArray("grant_types_supported");
-            foreach (var grantType in tokenRequestValidator.SupportedGrantTypes)
-            {
-                writer.WriteStringValue(grantType);
-            }
+            WriteArray(writer, "grant_types_supported", tokenRequestValidator.SupportedGrantTypes);
 
-            writer.WriteEndArray();
-
-            writer.WriteStartArray("token_endpoint_auth_methods_supported");
-            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretBasic);
-            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretPost);
-            writer.WriteEndArray();
-
-            // RFC 8414 §2: the same secret-based methods authenticate callers of introspection and revocation.
-            writer.WriteStartArray("introspection_endpoint_auth_methods_supported");
-            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretBasic);
-            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretPost);
-            writer.WriteEndArray();
-
-            writer.WriteStartArray("revocation_endpoint_auth_methods_supported");
-            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretBasic);
-            writer.WriteStringValue(ClientAuthenticationMethods.ClientSecretPost);
-            writer.WriteEndArray();
+            // RFC 8414 §2: the same secret-based methods authenticate callers of token, introspection and revocation.
+            WriteArray(writer, "token_endpoint_auth_methods_supported", SecretAuthMethods);
+            WriteArray(writer, "introspection_endpoint_auth_methods_supported", SecretAuthMethods);
+            WriteArray(writer, "revocation_endpoint_auth_methods_supported", SecretAuthMethods);
 
             // RFC 9701 §7: introspection responses as signed JWTs.
-            writer.WriteStartArray("introspection_signing_alg_values_supported");
-            writer.WriteStringValue(ring.DefaultAlgorithm);
-            writer.WriteEndArray();
+            WriteArray(writer, "introspection_signing_alg_values_supported", [ring.DefaultAlgorithm]);
 
             writer.WriteStartArray("scopes_supported");
             foreach (var scope in index.Source.IdentityResources)
@@ -101,15 +82,22 @@ internal sealed class DiscoveryEndpoint(
             writer.WriteEndArray();
 
             // Algorithms access tokens are signed with (RFC 9068 deployments read the JWKS; this is informative).
-            writer.WriteStartArray("access_token_signing_alg_values_supported");
-            foreach (var algorithm in ring.Algorithms)
-            {
-                writer.WriteStringValue(algorithm);
-            }
-
-            writer.WriteEndArray();
+            WriteArray(writer, "access_token_signing_alg_values_supported", ring.Algorithms);
             writer.WriteEndObject();
         }
+    }
+
+    private static readonly string[] SecretAuthMethods = [ClientAuthenticationMethods.ClientSecretBasic, ClientAuthenticationMethods.ClientSecretPost];
+
+    private static void WriteArray(Utf8JsonWriter writer, string name, IEnumerable<string> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            writer.WriteStringValue(value);
+        }
+
+        writer.WriteEndArray();
     }
 
     internal static string CacheControl(TimeSpan duration)
