@@ -1,0 +1,55 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Castellan.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Quickstart.Api;
+
+namespace Castellan.IntegrationTests.ApiProtection;
+
+/// <summary>An API keeps accepting tokens across a key rotation without a restart.</summary>
+public sealed class KeyRotationTests
+{
+    [Fact]
+    public async Task Api_picks_up_a_new_signing_key_by_refreshing_on_the_unknown_kid()
+    {
+        using var root = new TempDirectory();
+        // The token service lives 90 days in the past, so its clock can be moved to "now" for the rotation.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-90));
+        await using var tokenService = await TokenServer.StartAsync(root, time: clock);
+        using var tokenHttp = tokenService.CreateClient();
+        await using var api = await TestApp.StartAsync(ApiApp.Build(TestApp.Args(root.Path, 0, $"--Authority={tokenService.BaseAddress}")));
+        using var apiHttp = api.CreateClient();
+
+        // The API loads the key set with the first key only (the token itself is long expired by the API's clock).
+        var oldToken = await TestTokens.GetAccessTokenAsync(tokenHttp, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(apiHttp, oldToken)).StatusCode);
+
+        // 90 days later the first key retires and a new one signs.
+        clock.Advance(TimeSpan.FromDays(90));
+        var newToken = await TestTokens.GetAccessTokenAsync(tokenHttp, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
+        Assert.NotEqual(new JsonWebToken(oldToken).Kid, new JsonWebToken(newToken).Kid);
+
+        // The unknown kid makes JwtBearer refresh its key set; the refresh may complete in the background, so
+        // allow a few attempts (a bounded wait, not a timing assertion).
+        var status = HttpStatusCode.Unauthorized;
+        for (var attempt = 0; attempt < 50 && status != HttpStatusCode.OK; attempt++)
+        {
+            using var response = await GetAsync(apiHttp, newToken);
+            status = response.StatusCode;
+            if (status != HttpStatusCode.OK)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    private static Task<HttpResponseMessage> GetAsync(HttpClient http, string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "identity");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http.SendAsync(request);
+    }
+}
