@@ -1,0 +1,342 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Castellan.Bench;
+
+/// <summary>
+/// Runs every variant as a child process on loopback, loads it with wrk (same settings for all), and prints
+/// throughput, latency, server CPU per request, errors and the ratios between variants.
+/// </summary>
+internal static class HttpBenchmark
+{
+    private static readonly string[] TokenVariants = ["floor", "castellan-rs256", "castellan-es256", "openiddict-tuned", "openiddict-default"];
+    private static readonly string[] ApiVariants = ["api-none", "api-jwtbearer", "api-castellan", "api-castellan-ref-nocache", "api-castellan-ref-cache"];
+
+    private sealed record Settings(int Duration, int Warmup, int Connections, int Threads, HashSet<string>? Only);
+
+    internal sealed record Result(string Variant, double RequestsPerSecond, double P50Ms, double P99Ms, double CpuMicrosPerRequest, long Requests, long Errors, string? Failure = null);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var settings = Parse(args);
+        if (!File.Exists("/usr/bin/wrk") && !CommandExists("wrk"))
+        {
+            Console.Error.WriteLine("wrk is not installed: apt-get install wrk");
+            return 1;
+        }
+
+        var work = Directory.CreateTempSubdirectory("castellan-bench-");
+        try
+        {
+            using var rsa = RSA.Create(2048);
+            var keyPem = Path.Combine(work.FullName, "key.pem");
+            await File.WriteAllTextAsync(keyPem, rsa.ExportPkcs8PrivateKeyPem());
+
+            Console.WriteLine($"Castellan benchmark: {Environment.ProcessorCount} cores, wrk -t{settings.Threads} -c{settings.Connections}, " +
+                              $"warm-up {settings.Warmup} s, measured {settings.Duration} s per variant, server GC, Release build.");
+            Console.WriteLine("Token variants: POST /connect/token, grant_type=client_credentials&scope=api1, client_secret_basic, RS256 with one shared RSA-2048 key.");
+            Console.WriteLine();
+
+            var results = new Dictionary<string, Result>();
+            var tokenScript = await WriteScriptAsync(work.FullName, "token.lua", "POST", "grant_type=client_credentials&scope=api1",
+                [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", BenchSetup.BasicHeader)], "access_token");
+            foreach (var variant in TokenVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
+            {
+                results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", tokenScript, settings, null);
+                Print(results[variant]);
+            }
+
+            var rawVerifyMicros = MeasureRawRs256Verify(rsa);
+            if (ApiVariants.Any(v => settings.Only is null || settings.Only.Contains(v)))
+            {
+                await RunApiVariantsAsync(work.FullName, keyPem, settings, results);
+            }
+
+            PrintRatios(results, rawVerifyMicros);
+            return results.Values.Any(r => r.Failure is not null || r.Errors > 0) ? 3 : 0;
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    private static async Task RunApiVariantsAsync(string work, string keyPem, Settings settings, Dictionary<string, Result> results)
+    {
+        Console.WriteLine();
+        Console.WriteLine("API variants: GET /data (small JSON) with a valid access token from a Castellan token service (RS256); server CPU includes the token service (it answers introspection for reference tokens).");
+        var tokenPort = FreePort();
+        using var tokenService = StartChild("castellan-rs256", tokenPort, keyPem, null);
+        var authority = $"http://127.0.0.1:{tokenPort}";
+        await WaitReadyAsync(tokenPort);
+        var jwt = await GetTokenAsync(authority, BenchSetup.ClientId);
+        var reference = await GetTokenAsync(authority, BenchSetup.ReferenceClientId);
+        var jwtScript = await WriteScriptAsync(work, "api-jwt.lua", "GET", null, [("Authorization", "Bearer " + jwt)], "\"ok\"");
+        var referenceScript = await WriteScriptAsync(work, "api-ref.lua", "GET", null, [("Authorization", "Bearer " + reference)], "\"ok\"");
+        foreach (var variant in ApiVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
+        {
+            var script = variant.Contains("-ref-", StringComparison.Ordinal) ? referenceScript : jwtScript;
+            results[variant] = await MeasureAsync(variant, keyPem, authority, "/data", script, settings, tokenService);
+            Print(results[variant]);
+        }
+
+        tokenService.Kill(entireProcessTree: true);
+    }
+
+    private static async Task<Result> MeasureAsync(string variant, string keyPem, string? authority, string path, string script, Settings settings, Process? companion)
+    {
+        var port = FreePort();
+        using var child = StartChild(variant, port, keyPem, authority);
+        try
+        {
+            await WaitReadyAsync(port);
+            var url = $"http://127.0.0.1:{port}{path}";
+            await RunWrkAsync(url, script, settings.Warmup, settings);
+            var cpuBefore = Cpu(child) + (companion is null ? TimeSpan.Zero : Cpu(companion));
+            var output = await RunWrkAsync(url, script, settings.Duration, settings);
+            var cpuAfter = Cpu(child) + (companion is null ? TimeSpan.Zero : Cpu(companion));
+            var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
+                       ?? throw new InvalidOperationException("wrk printed no result: " + output);
+            var values = line[7..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Select(p => p.Split('=')).ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));
+            var requests = values["requests"];
+            var seconds = values["duration_us"] / 1e6;
+            var errors = values["errors"] + values["socket_errors"];
+            return new Result(variant, requests / seconds, values["p50_us"] / 1000.0, values["p99_us"] / 1000.0,
+                (cpuAfter - cpuBefore).TotalMicroseconds / Math.Max(1, requests), requests, errors);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException or KeyNotFoundException)
+        {
+            return new Result(variant, 0, 0, 0, 0, 0, 0, ex.Message);
+        }
+        finally
+        {
+            child.Kill(entireProcessTree: true);
+            await child.WaitForExitAsync();
+        }
+    }
+
+    private static Process StartChild(string variant, int port, string keyPem, string? authority)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(HttpBenchmark).Assembly.Location);
+        }
+
+        foreach (var arg in new[] { "serve", variant, port.ToString(CultureInfo.InvariantCulture), keyPem, authority ?? "" })
+        {
+            if (arg.Length > 0)
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (!string.IsNullOrEmpty(e.Data))
+            {
+                Console.Error.WriteLine($"  [{variant}] {e.Data}");
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitReadyAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            try
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{port}/ready");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The server on port {port} did not start.");
+    }
+
+    private static async Task<string> GetTokenAsync(string authority, string clientId)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, authority + "/connect/token")
+        {
+            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("scope", BenchSetup.Scope)]),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes(clientId + ":" + BenchSetup.ClientSecret)));
+        using var response = await http.SendAsync(request);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("access_token").GetString()!;
+    }
+
+    private static async Task<string> RunWrkAsync(string url, string script, int seconds, Settings settings)
+    {
+        var info = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { $"-t{settings.Threads}", $"-c{settings.Connections}", $"-d{seconds}s", "--timeout", "5s", "-s", script, url })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var wrk = Process.Start(info)!;
+        var output = await wrk.StandardOutput.ReadToEndAsync();
+        await wrk.WaitForExitAsync();
+        return output;
+    }
+
+    /// <summary>
+    /// The wrk script: counts a non-200 or a body without the expected text as an error, and prints one
+    /// machine-readable line. Per-thread counters are summed in done().
+    /// </summary>
+    private static async Task<string> WriteScriptAsync(string directory, string name, string method, string? body, (string Name, string Value)[] headers, string expect)
+    {
+        var lua = new StringBuilder();
+        lua.AppendLine(CultureInfo.InvariantCulture, $"wrk.method = \"{method}\"");
+        if (body is not null)
+        {
+            lua.AppendLine(CultureInfo.InvariantCulture, $"wrk.body = \"{body}\"");
+        }
+
+        foreach (var (headerName, value) in headers)
+        {
+            lua.AppendLine(CultureInfo.InvariantCulture, $"wrk.headers[\"{headerName}\"] = \"{value}\"");
+        }
+
+        lua.AppendLine("local threads = {}");
+        lua.AppendLine("function setup(thread) table.insert(threads, thread) end");
+        lua.AppendLine("function init(args) errors = 0 end");
+        lua.AppendLine(CultureInfo.InvariantCulture, $"function response(status, headers, body) if status ~= 200 or not string.find(body, '{expect.Replace("\"", "\\\"", StringComparison.Ordinal)}', 1, true) then errors = errors + 1 end end");
+        lua.AppendLine("""
+            function done(summary, latency, requests)
+              local e = 0
+              for _, t in ipairs(threads) do e = e + t:get("errors") end
+              local s = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+              io.write(string.format("RESULT requests=%d duration_us=%d errors=%d socket_errors=%d p50_us=%d p99_us=%d\n",
+                summary.requests, summary.duration, e, s, latency:percentile(50), latency:percentile(99)))
+            end
+            """);
+        var path = Path.Combine(directory, name);
+        await File.WriteAllTextAsync(path, lua.ToString());
+        return path;
+    }
+
+    /// <summary>The bare RS256 signature check of one token, single-threaded, in this process: the unit for the API CPU budget.</summary>
+    private static double MeasureRawRs256Verify(RSA rsa)
+    {
+        var token = Servers.FloorServer.CreateToken(rsa, Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode("""{"alg":"RS256","typ":"at+jwt"}"""), "http://x", "api1");
+        var dot = token.LastIndexOf('.');
+        var signed = Encoding.ASCII.GetBytes(token[..dot]);
+        var signature = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(token[(dot + 1)..]);
+        using var publicKey = RSA.Create(rsa.ExportParameters(false));
+        for (var i = 0; i < 2000; i++)
+        {
+            publicKey.VerifyData(signed, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        }
+
+        const int iterations = 20000;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < iterations; i++)
+        {
+            publicKey.VerifyData(signed, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        }
+
+        return watch.Elapsed.TotalMicroseconds / iterations;
+    }
+
+    private static void Print(Result r)
+        => Console.WriteLine(r.Failure is not null
+            ? $"{r.Variant,-28} FAILED: {r.Failure}"
+            : FormattableString.Invariant($"{r.Variant,-28} {r.RequestsPerSecond,9:F0} req/s   p50 {r.P50Ms,6:F2} ms   p99 {r.P99Ms,6:F2} ms   server CPU {r.CpuMicrosPerRequest,7:F1} µs/req   errors {r.Errors} of {r.Requests}"));
+
+    private static void PrintRatios(Dictionary<string, Result> results, double rawVerifyMicros)
+    {
+        Console.WriteLine();
+        Console.WriteLine("Ratios (same run):");
+        void Ratio(string label, string a, string b, double? target = null, bool lowerIsBetter = false, Func<Result, double>? metric = null)
+        {
+            metric ??= r => r.RequestsPerSecond;
+            if (results.TryGetValue(a, out var ra) && results.TryGetValue(b, out var rb) && metric(rb) > 0 && ra.Failure is null && rb.Failure is null)
+            {
+                var ratio = metric(ra) / metric(rb);
+                var verdict = target is null ? "" : (lowerIsBetter ? ratio <= target : ratio >= target) ? $"   target {(lowerIsBetter ? "≤" : "≥")} {target:F2}: met" : $"   target {(lowerIsBetter ? "≤" : "≥")} {target:F2}: MISSED";
+                Console.WriteLine(FormattableString.Invariant($"  {label,-58} {ratio,6:F2}{verdict}"));
+            }
+        }
+
+        Ratio("castellan-rs256 / floor (tokens/s)", "castellan-rs256", "floor", 0.90);
+        Ratio("castellan-rs256 / openiddict-tuned (tokens/s)", "castellan-rs256", "openiddict-tuned");
+        Ratio("castellan-rs256 / openiddict-default (tokens/s)", "castellan-rs256", "openiddict-default");
+        Ratio("castellan-es256 / floor (tokens/s)", "castellan-es256", "floor");
+        if (results.TryGetValue("castellan-es256", out var es) && es.Failure is null)
+        {
+            Console.WriteLine(FormattableString.Invariant($"  {"castellan-es256 tokens/s (target ≥ 15000)",-58} {es.RequestsPerSecond,6:F0}   {(es.RequestsPerSecond >= 15000 ? "met" : "MISSED")}"));
+        }
+
+        Ratio("api-castellan / api-jwtbearer (req/s)", "api-castellan", "api-jwtbearer", 0.95);
+        Ratio("api-jwtbearer / api-none (req/s)", "api-jwtbearer", "api-none");
+        if (results.TryGetValue("api-castellan", out var c) && results.TryGetValue("api-none", out var none) && c.Failure is null && none.Failure is null)
+        {
+            var extra = c.CpuMicrosPerRequest - none.CpuMicrosPerRequest;
+            Console.WriteLine(FormattableString.Invariant($"  {"raw RS256 verify (µs, in-process, one thread)",-58} {rawVerifyMicros,6:F1}"));
+            Console.WriteLine(FormattableString.Invariant($"  {"(api-castellan − api-none) CPU µs/req ÷ raw verify",-58} {extra / rawVerifyMicros,6:F2}   target ≤ 2.00: {(extra <= 2 * rawVerifyMicros ? "met" : "MISSED")}"));
+        }
+
+        Ratio("api-castellan-ref-cache / api-castellan-ref-nocache (req/s)", "api-castellan-ref-cache", "api-castellan-ref-nocache");
+        Ratio("api-castellan-ref-cache / api-castellan (JWT) (req/s)", "api-castellan-ref-cache", "api-castellan");
+    }
+
+    private static TimeSpan Cpu(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool CommandExists(string name)
+        => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, name)));
+
+    private static Settings Parse(string[] args)
+    {
+        int Get(string name, int fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+        }
+
+        var only = Array.IndexOf(args, "--only");
+        return new Settings(Get("--duration", 15), Get("--warmup", 5), Get("--connections", 16), Get("--threads", 2),
+            only >= 0 && only + 1 < args.Length ? args[only + 1].Split(',').ToHashSet() : null);
+    }
+}

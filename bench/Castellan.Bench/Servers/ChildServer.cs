@@ -1,0 +1,38 @@
+using Castellan.Bench.Servers;
+
+namespace Castellan.Bench;
+
+/// <summary>A server variant in its own process, so its CPU time can be measured alone.</summary>
+internal static class ChildServer
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var variant = args[0];
+        var port = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+        var keyPem = args[2];
+        var authority = args.Length > 3 ? args[3] : null;
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(o => o.Listen(System.Net.IPAddress.Loopback, port));
+        var issuer = $"http://127.0.0.1:{port}";
+
+        Func<WebApplication, Task> map = variant switch
+        {
+            "floor" => FloorServer.Configure(builder, keyPem, issuer),
+            "openiddict-default" => OpenIddictServer.Configure(builder, keyPem, tuned: false),
+            "openiddict-tuned" => OpenIddictServer.Configure(builder, keyPem, tuned: true),
+            "castellan-rs256" => CastellanServer.Configure(builder, keyPem, issuer, es256: false),
+            "castellan-es256" => CastellanServer.Configure(builder, keyPem, issuer, es256: true),
+            "api-none" or "api-jwtbearer" or "api-castellan" or "api-castellan-ref-cache" or "api-castellan-ref-nocache"
+                => ApiServer.Configure(builder, variant, authority ?? throw new ArgumentException("API variants need the token service's URL.")),
+            _ => throw new ArgumentException($"Unknown variant '{variant}'."),
+        };
+
+        var app = builder.Build();
+        app.MapGet("/ready", () => "ok");
+        await map(app);
+        await app.RunAsync();
+        return 0;
+    }
+}
