@@ -5,8 +5,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.IdentityModel.Protocols;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
 namespace Castellan.ApiProtection;
 
@@ -17,8 +15,9 @@ public static class CastellanApiExtensions
 
     /// <summary>
     /// One scheme for both token kinds: a token shaped like a JWT (three dot-separated parts) is validated
-    /// locally by Microsoft's JwtBearer (see <see cref="CastellanJwtBearerExtensions.ConfigureForCastellan"/>);
-    /// anything else is a reference token, resolved at the introspection endpoint and cached.
+    /// locally with Microsoft.IdentityModel (issuer and keys from discovery, audience, lifetime, <c>typ</c>
+    /// <c>at+jwt</c>, algorithm allow-list; an unknown <c>kid</c> triggers a rate-limited key refresh); anything
+    /// else is a reference token, resolved at the introspection endpoint and cached.
     /// </summary>
     public static AuthenticationBuilder AddCastellanApi(this AuthenticationBuilder builder, Action<CastellanApiOptions> configure)
         => builder.AddCastellanApi(DefaultScheme, configure);
@@ -39,52 +38,12 @@ public static class CastellanApiExtensions
             throw new InvalidOperationException("CastellanApiOptions.Audiences needs at least one API resource name.");
         }
 
-        var jwtScheme = scheme + ".Jwt";
-        var introspectionScheme = scheme + ".Introspection";
         var requireHttps = api.RequireHttpsMetadata ?? !IsLoopback(api.Authority);
-
         builder.Services.AddDistributedMemoryCache();
         builder.Services.AddHttpClient();
         builder.Services.AddCastellanScopeAuthorization();
-
-        builder.AddJwtBearer(jwtScheme, options =>
-        {
-            CastellanJwtBearerExtensions.ConfigureForCastellan(options, api.Authority, api.Audiences[0]);
-            options.RequireHttpsMetadata = requireHttps;
-            options.TokenValidationParameters.ValidAudiences = api.Audiences;
-            options.TokenValidationParameters.ClockSkew = api.ClockSkew;
-            options.Events = new JwtBearerEvents
-            {
-                OnTokenValidated = async context =>
-                {
-                    var hook = new CastellanTokenValidatedContext(context.HttpContext, context.Principal!, isReferenceToken: false);
-                    await api.Events.TokenValidated(hook).ConfigureAwait(false);
-                    if (hook.FailureMessage is not null)
-                    {
-                        context.Fail(hook.FailureMessage);
-                    }
-                },
-            };
-            api.ConfigureJwtBearer?.Invoke(options);
-        });
-
-        builder.AddScheme<CastellanIntrospectionOptions, CastellanIntrospectionHandler>(introspectionScheme, options => options.Api = api);
-        builder.Services.AddKeyedSingleton(api, (sp, _) => new ConfigurationManager<OpenIdConnectConfiguration>(
-            api.Authority.TrimEnd('/') + "/.well-known/openid-configuration",
-            new OpenIdConnectConfigurationRetriever(),
-            new HttpDocumentRetriever(api.BackchannelHandler is null ? new HttpClient() : new HttpClient(api.BackchannelHandler, disposeHandler: false))
-            {
-                RequireHttps = requireHttps,
-            }));
-
-        return builder.AddPolicyScheme(scheme, "Castellan access token", options =>
-        {
-            // The token's shape decides the path, so one [Authorize] covers both kinds.
-            options.ForwardDefaultSelector = context =>
-                BearerToken.From(context.Request) is { } token && !BearerToken.IsJwtShaped(token) && api.ApiSecret is not null
-                    ? introspectionScheme
-                    : jwtScheme;
-        });
+        builder.Services.AddKeyedSingleton(api, (_, _) => new CastellanApiState(api, requireHttps));
+        return builder.AddScheme<CastellanApiSchemeOptions, CastellanApiHandler>(scheme, "Castellan access token", options => options.Api = api);
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 
 namespace Castellan.ApiProtection;
@@ -42,10 +41,7 @@ public sealed class CastellanApiOptions
     /// </summary>
     public bool? RequireHttpsMetadata { get; set; }
 
-    /// <summary>Lets you adjust the inner JwtBearer options (e.g. a backchannel handler).</summary>
-    public Action<JwtBearerOptions>? ConfigureJwtBearer { get; set; }
-
-    /// <summary>Handler for the introspection backchannel; tests and proxies set this.</summary>
+    /// <summary>Handler for the discovery, JWKS and introspection backchannel; tests and proxies set this.</summary>
     public HttpMessageHandler? BackchannelHandler { get; set; }
 
     public CastellanApiEvents Events { get; set; } = new();
@@ -75,8 +71,8 @@ public sealed class CastellanTokenValidatedContext(HttpContext httpContext, Clai
     public void Fail(string message) => FailureMessage = message;
 }
 
-/// <summary>Options of the inner introspection scheme; filled from <see cref="CastellanApiOptions"/>.</summary>
-public sealed class CastellanIntrospectionOptions : AuthenticationSchemeOptions
+/// <summary>Scheme options; filled from <see cref="CastellanApiOptions"/>.</summary>
+public sealed class CastellanApiSchemeOptions : AuthenticationSchemeOptions
 {
     public CastellanApiOptions Api { get; set; } = new();
 }

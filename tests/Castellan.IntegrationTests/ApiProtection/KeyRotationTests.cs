@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Castellan.ApiProtection;
 using Castellan.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Quickstart.Api;
@@ -10,15 +13,19 @@ namespace Castellan.IntegrationTests.ApiProtection;
 /// <summary>An API keeps accepting tokens across a key rotation without a restart.</summary>
 public sealed class KeyRotationTests
 {
-    [Fact]
-    public async Task Api_picks_up_a_new_signing_key_by_refreshing_on_the_unknown_kid()
+    [Theory]
+    [InlineData("jwtbearer")]
+    [InlineData("unified")]
+    public async Task Api_picks_up_a_new_signing_key_by_refreshing_on_the_unknown_kid(string scheme)
     {
         using var root = new TempDirectory();
         // The token service lives 90 days in the past, so its clock can be moved to "now" for the rotation.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-90));
         await using var tokenService = await TokenServer.StartAsync(root, time: clock);
         using var tokenHttp = tokenService.CreateClient();
-        await using var api = await TestApp.StartAsync(ApiApp.Build(TestApp.Args(root.Path, 0, $"--Authority={tokenService.BaseAddress}")));
+        await using var api = await TestApp.StartAsync(scheme == "jwtbearer"
+            ? ApiApp.Build(TestApp.Args(root.Path, 0, $"--Authority={tokenService.BaseAddress}"))
+            : UnifiedApi(root.Path, tokenService.BaseAddress));
         using var apiHttp = api.CreateClient();
 
         // The API loads the key set with the first key only (the token itself is long expired by the API's clock).
@@ -44,6 +51,19 @@ public sealed class KeyRotationTests
         }
 
         Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    private static WebApplication UnifiedApi(string contentRoot, string authority)
+    {
+        var builder = WebApplication.CreateBuilder(TestApp.Args(contentRoot));
+        builder.Services.AddAuthentication(CastellanApiExtensions.DefaultScheme).AddCastellanApi(o =>
+        {
+            o.Authority = authority;
+            o.Audiences = ["api1"];
+        });
+        var app = builder.Build();
+        app.MapGet("/identity", () => "ok").RequireScope("api1");
+        return app;
     }
 
     private static Task<HttpResponseMessage> GetAsync(HttpClient http, string token)

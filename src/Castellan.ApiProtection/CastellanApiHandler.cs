@@ -10,27 +10,32 @@ using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Protocols;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Castellan.ApiProtection;
 
 /// <summary>
-/// Resolves reference tokens at the token service's introspection endpoint (RFC 7662), authenticating as the
-/// API resource, and caches active results by a hash of the token (never the token) until the earlier of the
-/// configured duration and the token's <c>exp</c>.
+/// The unified scheme. JWT-shaped tokens are validated locally with <see cref="JsonWebTokenHandler"/> against the
+/// discovery document's keys, with parameters built once per document (no per-request cloning). Other tokens are
+/// resolved at the token service's introspection endpoint (RFC 7662), authenticating as the API resource, and
+/// active results are cached by a hash of the token (never the token) until the earlier of the configured
+/// duration and the token's <c>exp</c>.
 /// </summary>
-internal sealed partial class CastellanIntrospectionHandler(
-    IOptionsMonitor<CastellanIntrospectionOptions> options,
+internal sealed partial class CastellanApiHandler(
+    IOptionsMonitor<CastellanApiSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     IHttpClientFactory httpClients,
     IDistributedCache cache,
     IServiceProvider services)
-    : AuthenticationHandler<CastellanIntrospectionOptions>(options, loggerFactory, encoder)
+    : AuthenticationHandler<CastellanApiSchemeOptions>(options, loggerFactory, encoder)
 {
     private const int MaxTokenLength = 16 * 1024;
     private const string CachePrefix = "castellan:introspection:";
+    private const string NotValid = "The access token is not valid.";
+    private const string Expired = "The access token expired.";
+    private static readonly JsonWebTokenHandler JwtHandler = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -41,9 +46,20 @@ internal sealed partial class CastellanIntrospectionHandler(
         }
 
         var api = Options.Api;
-        if (token.Length > MaxTokenLength || api.ApiSecret is null)
+        if (token.Length > MaxTokenLength)
         {
-            return AuthenticateResult.Fail("The access token is not valid.");
+            return AuthenticateResult.Fail(NotValid);
+        }
+
+        if (BearerToken.IsJwtShaped(token))
+        {
+            return await AuthenticateJwtAsync(token, api).ConfigureAwait(false);
+        }
+
+        if (api.ApiSecret is null)
+        {
+            // Without an API secret this API cannot introspect, so only JWTs can be valid.
+            return AuthenticateResult.Fail(NotValid);
         }
 
         string? json;
@@ -60,13 +76,13 @@ internal sealed partial class CastellanIntrospectionHandler(
 
         if (json is null)
         {
-            return AuthenticateResult.Fail("The access token is not active.");
+            return AuthenticateResult.Fail(NotValid);
         }
 
         var principal = ToPrincipal(json, api);
         if (principal is null)
         {
-            return AuthenticateResult.Fail("The access token is not for this API.");
+            return AuthenticateResult.Fail(NotValid);
         }
 
         var hook = new CastellanTokenValidatedContext(Context, principal, isReferenceToken: true);
@@ -79,17 +95,54 @@ internal sealed partial class CastellanIntrospectionHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    private async Task<AuthenticateResult> AuthenticateJwtAsync(string token, CastellanApiOptions api)
     {
-        Response.StatusCode = StatusCodes401;
-        // RFC 6750 §3.1; the description is generic on purpose: why a token is inactive is not the caller's business.
-        Response.Headers.WWWAuthenticate = BearerToken.From(Request) is null
-            ? "Bearer"
-            : "Bearer error=\"invalid_token\", error_description=\"The access token is not active.\"";
-        return Task.CompletedTask;
+        var state = services.GetRequiredKeyedService<CastellanApiState>(api);
+        TokenValidationParameters parameters;
+        try
+        {
+            (_, parameters) = await state.GetAsync(Context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Discovery is unreachable and nothing is cached: no key can vouch for the token.
+            LogMetadataUnavailable(Logger, ex);
+            return AuthenticateResult.Fail("The access token could not be validated.");
+        }
+
+        var result = await JwtHandler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
+        if (!result.IsValid)
+        {
+            if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
+            {
+                // Perhaps the token service rotated its key: fetch the key set again (at most every RefreshInterval).
+                state.Configuration.RequestRefresh();
+            }
+
+            LogJwtRejected(Logger, result.Exception?.GetType().Name ?? "unknown");
+            return AuthenticateResult.Fail(result.Exception is SecurityTokenExpiredException ? Expired : NotValid);
+        }
+
+        var principal = new ClaimsPrincipal(result.ClaimsIdentity);
+        var hook = new CastellanTokenValidatedContext(Context, principal, isReferenceToken: false);
+        await api.Events.TokenValidated(hook).ConfigureAwait(false);
+        if (hook.FailureMessage is not null)
+        {
+            return AuthenticateResult.Fail(NotValid);
+        }
+
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
-    private const int StatusCodes401 = (int)HttpStatusCode.Unauthorized;
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = (int)HttpStatusCode.Unauthorized;
+        var result = await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false);
+        // RFC 6750 §3.1. The descriptions are fixed texts: why a token failed is in the logs, not in the answer.
+        Response.Headers.WWWAuthenticate = result.Failure is null
+            ? "Bearer"
+            : $"Bearer error=\"invalid_token\", error_description=\"{(result.Failure.Message == Expired ? Expired : NotValid)}\"";
+    }
 
     /// <returns>The JSON of an active introspection response, or null when the token is inactive.</returns>
     private async Task<string?> GetIntrospectionAsync(string token, CastellanApiOptions api, CancellationToken cancellationToken)
@@ -101,7 +154,7 @@ internal sealed partial class CastellanIntrospectionHandler(
             return cached;
         }
 
-        var configuration = await services.GetRequiredKeyedService<ConfigurationManager<OpenIdConnectConfiguration>>(api)
+        var configuration = await services.GetRequiredKeyedService<CastellanApiState>(api).Configuration
             .GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
         var endpoint = configuration.IntrospectionEndpoint
             ?? throw new InvalidOperationException("The token service's discovery document has no introspection_endpoint.");
@@ -204,4 +257,10 @@ internal sealed partial class CastellanIntrospectionHandler(
 
     [LoggerMessage(6000, LogLevel.Warning, "Introspection failed; the request is refused.", EventName = "IntrospectionFailed")]
     private static partial void LogIntrospectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(6001, LogLevel.Information, "JWT access token rejected: {Reason}.", EventName = "JwtRejected")]
+    private static partial void LogJwtRejected(ILogger logger, string reason);
+
+    [LoggerMessage(6002, LogLevel.Warning, "The token service's discovery document is unavailable; JWTs cannot be validated.", EventName = "MetadataUnavailable")]
+    private static partial void LogMetadataUnavailable(ILogger logger, Exception exception);
 }
