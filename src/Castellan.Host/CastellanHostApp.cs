@@ -39,6 +39,8 @@ public static partial class CastellanHostApp
 
         if (builder.Configuration["Castellan:SigningKey:Path"] is { Length: > 0 } pemPath)
         {
+            // Relative paths are resolved against the content root, like KeyManagement.KeyPath.
+            pemPath = Path.IsPathRooted(pemPath) ? pemPath : Path.Combine(builder.Environment.ContentRootPath, pemPath);
             castellan.AddSigningKeyFromPemFile(pemPath, builder.Configuration["Castellan:SigningKey:Algorithm"] ?? SigningAlgorithms.RS256);
         }
 

@@ -39,12 +39,22 @@ internal static class HostConfiguration
     {
         try
         {
-            return section.GetSection(name).Get<List<T>>() ?? [];
+            // Unknown property names are errors too: a typo must not silently drop a setting.
+            var child = section.GetSection(name);
+            var items = child.Get<List<T>>(o => o.ErrorOnUnknownConfiguration = true) ?? [];
+            var configured = child.GetChildren().Count();
+            if (items.Count != configured)
+            {
+                throw new CastellanConfigurationException([$"{SectionName}:{name}: {configured - items.Count} entr{(configured - items.Count == 1 ? "y" : "ies")} could not be read; check value types (numbers, true/false, enum names)."]);
+            }
+
+            return items;
         }
         catch (InvalidOperationException ex)
         {
             // e.g. "abc" for a number or an unknown enum value: name the place instead of showing a stack trace.
-            throw new CastellanConfigurationException([$"{SectionName}:{name}: {ex.Message}"]);
+            var reason = ex.InnerException?.Message ?? ex.Message;
+            throw new CastellanConfigurationException([$"{SectionName}:{name}: {reason}"]);
         }
     }
 

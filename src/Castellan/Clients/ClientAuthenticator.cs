@@ -30,25 +30,25 @@ internal sealed class ClientAuthenticator(IClientStore clients, TimeProvider tim
         var client = await clients.FindClientByIdAsync(credentials.ClientId, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
-            return Fail(basic, "unknown client");
+            return Fail(basic, $"unknown client '{LogSafe(credentials.ClientId)}'");
         }
 
         if (!client.Enabled)
         {
-            return Fail(basic, "client disabled");
+            return Fail(basic, $"client '{client.ClientId}' is disabled");
         }
 
         var model = ClientModel.For(client);
         if (credentials.Method == ClientAuthenticationMethods.None)
         {
             return client.RequireClientSecret
-                ? Fail(basic, "client requires a secret but sent none")
+                ? Fail(basic, $"client '{client.ClientId}' requires a secret but sent none")
                 : new ValidatedClient(client, model, credentials.Method);
         }
 
         if (!SecretMatches(model, credentials.Secret!))
         {
-            return Fail(basic, "secret does not match any unexpired secret");
+            return Fail(basic, $"the secret of client '{client.ClientId}' does not match any unexpired secret");
         }
 
         return new ValidatedClient(client, model, credentials.Method);
@@ -56,6 +56,10 @@ internal sealed class ClientAuthenticator(IClientStore clients, TimeProvider tim
 
     private bool SecretMatches(ClientModel model, string presented)
         => SecretVerifier.Matches(model.SecretHashes, presented, time.GetUtcNow());
+
+    /// <summary>Unknown ids come from the caller: cap and strip them before they reach a log line.</summary>
+    private static string LogSafe(string value)
+        => new(value.AsSpan(0, Math.Min(value.Length, 64)).ToArray().Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
     private static ProtocolError Fail(bool basic, string detail)
         => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail) { UsedBasicAuthentication = basic };

@@ -14,7 +14,7 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
                 || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment)))
         {
             // RFC 8414 §2: an https URL with no query or fragment (http is tolerated for local development).
-            errors.Add($"IssuerUri '{issuer}' must be an absolute https URL without query or fragment.");
+            errors.Add($"IssuerUri '{issuer}' must be an absolute https (or, for development, http) URL without query or fragment.");
         }
 
         foreach (var (label, path) in new[] { ("Discovery", options.Endpoints.Discovery), ("Jwks", options.Endpoints.Jwks), ("Token", options.Endpoints.Token),

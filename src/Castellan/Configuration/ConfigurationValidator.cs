@@ -6,6 +6,11 @@ namespace Castellan;
 /// <summary>Checks clients and resources against each other; every problem is reported, not just the first.</summary>
 internal static class ConfigurationValidator
 {
+    private static readonly HashSet<string> ReservedClaims = new(StringComparer.Ordinal)
+    {
+        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "sid", "cnf", "auth_time", "acr", "amr", "act", "azp", "typ",
+    };
+
     public static List<string> Validate(InMemoryConfiguration configuration, IReadOnlyCollection<string> signingAlgorithms)
     {
         var errors = new List<string>();
@@ -78,6 +83,22 @@ internal static class ConfigurationValidator
             }
 
             ValidateSecrets(client.ClientSecrets, label, errors);
+
+            // Every claim name appears once in a JWT (RFC 7519 §4); the prefixed names must not collide with the
+            // claims the server writes itself.
+            var claimNames = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var claim in client.Claims)
+            {
+                var name = client.ClientClaimsPrefix + claim.Type;
+                if (string.IsNullOrEmpty(claim.Type) || ReservedClaims.Contains(name))
+                {
+                    errors.Add($"{label}: client claim '{name}' is empty or a claim the server sets itself; choose another type or keep the 'client_' prefix.");
+                }
+                else if (!claimNames.Add(name))
+                {
+                    errors.Add($"{label}: client claim '{name}' is defined more than once; a token can carry each claim name only once.");
+                }
+            }
         }
 
         return errors;

@@ -8,8 +8,10 @@ namespace Castellan.Endpoints.Token;
 /// Checks that apply to every grant (grant_type present, supported, allowed for this client), then hands the
 /// request to the grant's own validator.
 /// </summary>
-internal sealed class TokenRequestValidator(IEnumerable<ITokenGrantValidator> grants)
+internal sealed class TokenRequestValidator(IEnumerable<ITokenGrantValidator> grants, Microsoft.Extensions.Options.IOptions<CastellanOptions> options)
 {
+    private readonly int _maxGrantTypeLength = options.Value.InputLengthRestrictions.GrantType;
+
     private readonly FrozenDictionary<string, ITokenGrantValidator> _grants =
         grants.ToFrozenDictionary(g => g.GrantType, StringComparer.Ordinal);
 
@@ -21,6 +23,11 @@ internal sealed class TokenRequestValidator(IEnumerable<ITokenGrantValidator> gr
         if (grantType is null)
         {
             return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(ProtocolError.MissingGrantType);
+        }
+
+        if (grantType.Length > _maxGrantTypeLength)
+        {
+            return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(ProtocolError.InvalidRequest("The grant_type parameter is too long."));
         }
 
         if (!_grants.TryGetValue(grantType, out var grant))
