@@ -32,7 +32,11 @@ internal sealed class TokenRequestValidator(IEnumerable<ITokenGrantValidator> gr
 
         if (!_grants.TryGetValue(grantType, out var grant))
         {
-            return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(ProtocolError.UnsupportedGrantType);
+            // RFC 6749 Appendix A.10: a grant type is a name or a URI, both printable ASCII; anything else is a
+            // malformed parameter rather than a grant type this server merely lacks.
+            return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(IsPrintableAscii(grantType)
+                ? ProtocolError.UnsupportedGrantType
+                : ProtocolError.InvalidRequest("The grant_type parameter holds characters a grant type cannot have."));
         }
 
         if (!context.Client.Model.GrantTypes.Contains(grantType))
@@ -42,4 +46,6 @@ internal sealed class TokenRequestValidator(IEnumerable<ITokenGrantValidator> gr
 
         return grant.ValidateAsync(context, cancellationToken);
     }
+
+    private static bool IsPrintableAscii(string value) => !value.AsSpan().ContainsAnyExceptInRange((char)0x21, (char)0x7E);
 }
