@@ -21,6 +21,8 @@ internal sealed class ResourceIndex
             .SelectMany(r => r.Scopes.Select(s => (Scope: s, Resource: r)))
             .GroupBy(p => p.Scope, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.Select(p => p.Resource).Distinct().ToArray(), StringComparer.Ordinal);
+        ScopesOnlyByIndicator = ResourcesByScope.Where(p => p.Value.All(r => r.RequireResourceIndicator))
+            .Select(p => p.Key).ToFrozenSet(StringComparer.Ordinal);
         ApiResources = resources.ApiResources.Where(r => r.Enabled)
             .GroupBy(r => r.Name, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
@@ -33,6 +35,12 @@ internal sealed class ResourceIndex
     public FrozenSet<string> IdentityScopes { get; }
 
     public FrozenDictionary<string, ApiResource[]> ResourcesByScope { get; }
+
+    /// <summary>
+    /// API scopes whose every owning API resource has <see cref="ApiResource.RequireResourceIndicator"/>: they can be
+    /// granted only when one of those resources is named with the RFC 8707 <c>resource</c> parameter.
+    /// </summary>
+    public FrozenSet<string> ScopesOnlyByIndicator { get; }
 
     public FrozenDictionary<string, ApiResource> ApiResources { get; }
 }

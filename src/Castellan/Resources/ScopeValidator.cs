@@ -36,7 +36,9 @@ internal static class ScopeValidator
             // have (RFC 8707: of the named resources, when the client named any).
             foreach (var allowed in client.Client.AllowedScopes)
             {
-                if (index.ApiScopes.ContainsKey(allowed) && !scopes.Contains(allowed) && (targets is null || BelongsTo(allowed, targets)))
+                // Scopes of APIs that must be named are part of the default only when their API was named.
+                if (index.ApiScopes.ContainsKey(allowed) && !scopes.Contains(allowed)
+                    && (targets is null ? !index.ScopesOnlyByIndicator.Contains(allowed) : BelongsTo(allowed, targets)))
                 {
                     scopes.Add(allowed);
                 }
@@ -76,6 +78,14 @@ internal static class ScopeValidator
                 if (targets is not null && isApiScope && !BelongsTo(scope, targets))
                 {
                     return ProtocolError.InvalidScope($"The scope '{scope}' does not belong to the requested resource.");
+                }
+
+                if (targets is null && index.ScopesOnlyByIndicator.Contains(scope))
+                {
+                    // Granting it without its API in aud would mint a token carrying the scope for no API that
+                    // accepts it, or for whatever API accepts the fallback audience: refuse, and say what is missing.
+                    return new ProtocolError(OAuthErrors.InvalidTarget,
+                        $"The scope '{scope}' belongs to an API that must be named with the resource parameter.");
                 }
             }
         }
