@@ -1,4 +1,6 @@
 using Castellan.Keys;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace Castellan.Host;
@@ -26,10 +28,7 @@ public static partial class CastellanHostApp
             ? options.KeyManagement.KeyPath
             : Path.Combine(builder.Environment.ContentRootPath, options.KeyManagement.KeyPath);
 
-        // Signing keys are encrypted with Data Protection; its own keys live beside them so a restart can decrypt.
-        builder.Services.AddDataProtection()
-            .SetApplicationName("Castellan")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(keyPath, "dataprotection")));
+        ConfigureDataProtection(builder, keyPath);
 
         var castellan = builder.Services.AddCastellan(o => HostConfiguration.BindOptions(builder.Configuration, o))
             .AddInMemoryClients(loaded.Clients)
@@ -57,6 +56,49 @@ public static partial class CastellanHostApp
         app.MapCastellan();
         app.MapHealthChecks("/health");
         return app;
+    }
+
+    /// <summary>
+    /// Signing keys are encrypted with Data Protection; its own keys live beside them (or in
+    /// <c>Castellan:DataProtection:Path</c>) so a restart can decrypt. On Linux those keys are plain XML unless a
+    /// certificate protects them: <c>Castellan:DataProtection:CertificatePath</c> (PKCS#12) and
+    /// <c>CertificatePassword</c>.
+    /// </summary>
+    private static void ConfigureDataProtection(WebApplicationBuilder builder, string keyPath)
+    {
+        var section = builder.Configuration.GetSection($"{HostConfiguration.SectionName}:DataProtection");
+        var contentRoot = builder.Environment.ContentRootPath;
+        var folder = section["Path"] is { Length: > 0 } configured
+            ? Path.Combine(contentRoot, configured)
+            : Path.Combine(keyPath, "dataprotection");
+        var dataProtection = builder.Services.AddDataProtection()
+            .SetApplicationName("Castellan")
+            .PersistKeysToFileSystem(new DirectoryInfo(folder));
+
+        if (section["CertificatePath"] is not { Length: > 0 } certificatePath)
+        {
+            return;
+        }
+
+        certificatePath = Path.Combine(contentRoot, certificatePath);
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(certificatePath, section["CertificatePassword"],
+                X509KeyStorageFlags.EphemeralKeySet);
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new CastellanConfigurationException([$"{HostConfiguration.SectionName}:DataProtection:CertificatePath: '{certificatePath}' could not be loaded as a PKCS#12 file with the given CertificatePassword ({ex.Message})."]);
+        }
+
+        if (!certificate.HasPrivateKey)
+        {
+            throw new CastellanConfigurationException([$"{HostConfiguration.SectionName}:DataProtection:CertificatePath: '{certificatePath}' holds no private key; Data Protection needs it to read its keys back."]);
+        }
+
+        // Data Protection keys are then written encrypted to the certificate, and read back with it.
+        dataProtection.ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
     }
 
     [LoggerMessage(10, LogLevel.Warning, "No clients or resources are configured: serving the DEMO configuration (client '{ClientId}', secret '{Secret}', scope 'api1'). Do not use it in production.", EventName = "DemoConfiguration")]
