@@ -15,4 +15,14 @@ internal static class CastellanTelemetry
     public static readonly Counter<long> TokensIssued = Meter.CreateCounter<long>("castellan.token.issued", description: "Tokens issued by the token endpoint.");
 
     public static readonly Counter<long> TokenRequestsFailed = Meter.CreateCounter<long>("castellan.token.failed", description: "Token requests answered with an error.");
+
+    public static readonly Counter<long> TokensIntrospected = Meter.CreateCounter<long>("castellan.introspection.answered", description: "Introspection requests answered, tagged active=true|false.");
+
+    public static readonly Counter<long> IntrospectionRequestsFailed = Meter.CreateCounter<long>("castellan.introspection.failed", description: "Introspection requests answered with an error.");
+
+    public static readonly Counter<long> TokensRevoked = Meter.CreateCounter<long>("castellan.revocation.revoked", description: "Tokens revoked.");
+
+    public static readonly Counter<long> RevocationRequestsFailed = Meter.CreateCounter<long>("castellan.revocation.failed", description: "Revocation requests answered with an error.");
+
+    public static KeyValuePair<string, object?> ErrorTag(string error) => new("error", error);
 }

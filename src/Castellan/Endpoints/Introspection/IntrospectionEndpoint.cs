@@ -61,6 +61,7 @@ internal sealed partial class IntrospectionEndpoint(
             var validated = await tokens.ValidateAsync(token[0]!, issuer, cancellationToken).ConfigureAwait(false);
             var active = validated is not null && IsVisibleTo(validated, caller.Value!);
             LogIntrospected(logger, caller.Value!.Id, active);
+            CastellanTelemetry.TokensIntrospected.Add(1, new KeyValuePair<string, object?>("active", active));
             await writer.WriteAsync(context, issuer, caller.Value!, active ? validated : null, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -69,6 +70,7 @@ internal sealed partial class IntrospectionEndpoint(
         catch (Exception ex) when (!context.Response.HasStarted)
         {
             LogFailed(logger, ex);
+            CastellanTelemetry.IntrospectionRequestsFailed.Add(1, CastellanTelemetry.ErrorTag(ProtocolError.ServerError.Error));
             await ProtocolErrorWriter.WriteAsync(context.Response, StatusCodes.Status500InternalServerError, ProtocolError.ServerError, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -81,6 +83,7 @@ internal sealed partial class IntrospectionEndpoint(
     private Task RejectAsync(HttpContext context, ProtocolError error)
     {
         LogRejected(logger, error.Error, error.Description, error.LogDetail);
+        CastellanTelemetry.IntrospectionRequestsFailed.Add(1, CastellanTelemetry.ErrorTag(error.Error));
         return TokenResult.WriteErrorAsync(context.Response, error, context.RequestAborted);
     }
 

@@ -65,6 +65,7 @@ internal sealed partial class RevocationEndpoint(
 
                 await referenceTokens.RemoveAsync(token[0]!, cancellationToken).ConfigureAwait(false);
                 LogRevoked(logger, clientId);
+                CastellanTelemetry.TokensRevoked.Add(1);
             }
 
             TokenResult.SetNoStore(context.Response);
@@ -76,6 +77,7 @@ internal sealed partial class RevocationEndpoint(
         catch (Exception ex) when (!context.Response.HasStarted)
         {
             LogFailed(logger, ex);
+            CastellanTelemetry.RevocationRequestsFailed.Add(1, CastellanTelemetry.ErrorTag(ProtocolError.ServerError.Error));
             await ProtocolErrorWriter.WriteAsync(context.Response, StatusCodes.Status500InternalServerError, ProtocolError.ServerError, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -83,6 +85,7 @@ internal sealed partial class RevocationEndpoint(
     private Task RejectAsync(HttpContext context, ProtocolError error)
     {
         LogRejected(logger, error.Error, error.Description, error.LogDetail);
+        CastellanTelemetry.RevocationRequestsFailed.Add(1, CastellanTelemetry.ErrorTag(error.Error));
         return TokenResult.WriteErrorAsync(context.Response, error, context.RequestAborted);
     }
 
