@@ -58,21 +58,13 @@ internal static class HostConfiguration
         }
     }
 
-    /// <summary>
-    /// Binds <see cref="CastellanOptions"/>. Lists are replaced, not appended to (the binder would otherwise add
-    /// configured algorithms to the default RS256).
-    /// </summary>
+    /// <summary>Binds <see cref="CastellanOptions"/>, with the host's own default key folder.</summary>
     public static void BindOptions(IConfiguration configuration, CastellanOptions options)
     {
         // The host keeps its state in one folder beside the content root unless told otherwise.
         options.KeyManagement.KeyPath = DefaultKeyPath;
         var section = configuration.GetSection(SectionName);
         section.Bind(options);
-        var algorithms = section.GetSection("KeyManagement:SigningAlgorithms").Get<List<string>>();
-        if (algorithms is { Count: > 0 })
-        {
-            options.KeyManagement.SigningAlgorithms = algorithms;
-        }
     }
 }
 

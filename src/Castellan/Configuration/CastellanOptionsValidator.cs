@@ -27,11 +27,6 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
         }
 
         var keys = options.KeyManagement;
-        if (keys.SigningAlgorithms.Count == 0)
-        {
-            errors.Add("KeyManagement.SigningAlgorithms is empty; name at least one of RS256, PS256, ES256.");
-        }
-
         foreach (var algorithm in keys.SigningAlgorithms)
         {
             if (!SigningAlgorithms.IsSupported(algorithm))

@@ -28,7 +28,7 @@ internal sealed partial class CastellanStartupValidator(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var algorithms = keys.IsAutomatic
-            ? options.Value.KeyManagement.SigningAlgorithms.ToArray()
+            ? options.Value.KeyManagement.EffectiveSigningAlgorithms.ToArray()
             : staticKeys.Signing.Select(s => s.Algorithm).Distinct().ToArray();
         if (!keys.IsAutomatic && staticKeys.Signing.Count == 0)
         {

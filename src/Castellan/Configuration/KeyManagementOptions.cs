@@ -17,9 +17,19 @@ public sealed class KeyManagementOptions
 
     /// <summary>
     /// Algorithms to keep keys for: RS256, PS256, ES256. The first is the default for access tokens;
-    /// others are used for API resources that ask for them. Default: RS256.
+    /// others are used for API resources that ask for them. Empty (the default) means RS256 alone.
     /// </summary>
-    public IList<string> SigningAlgorithms { get; set; } = new List<string> { "RS256" };
+    /// <remarks>
+    /// The default is an empty list rather than <c>["RS256"]</c> because the configuration binder appends to a
+    /// pre-filled list: binding <c>["ES256"]</c> would otherwise give RS256 and ES256.
+    /// </remarks>
+    public IList<string> SigningAlgorithms { get; set; } = new List<string>();
+
+    private static readonly string[] DefaultSigningAlgorithms = ["RS256"];
+
+    /// <summary><see cref="SigningAlgorithms"/>, or RS256 when none are named.</summary>
+    internal IReadOnlyList<string> EffectiveSigningAlgorithms
+        => SigningAlgorithms.Count == 0 ? DefaultSigningAlgorithms : SigningAlgorithms.Distinct(StringComparer.Ordinal).ToArray();
 
     /// <summary>How long a key signs. Default: 90 days.</summary>
     public TimeSpan RotationInterval { get; set; } = TimeSpan.FromDays(90);

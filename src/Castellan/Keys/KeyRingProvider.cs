@@ -100,7 +100,7 @@ internal sealed class KeyRingProvider : IDisposable
         var signing = new List<(string, SigningCredentials)>();
         var published = new List<PublishedKey>();
 
-        foreach (var algorithm in _options.SigningAlgorithms)
+        foreach (var algorithm in _options.EffectiveSigningAlgorithms)
         {
             var keys = new List<(SerializedKey Source, SecurityKey Key)>();
             foreach (var serialized in stored)

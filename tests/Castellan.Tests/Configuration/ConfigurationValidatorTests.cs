@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Castellan.Stores;
 
 namespace Castellan.Tests.Configuration;
@@ -84,5 +85,19 @@ public sealed class ConfigurationValidatorTests
         Assert.Contains(result.Failures!, f => f.Contains("'HS256' is not supported", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("'none' is not supported", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("PropagationTime must be shorter", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(new string[0], new[] { "RS256" })]
+    [InlineData(new[] { "ES256" }, new[] { "ES256" })]
+    [InlineData(new[] { "ES256", "RS256", "ES256" }, new[] { "ES256", "RS256" })]
+    public void Bound_signing_algorithms_replace_the_default(string[] configured, string[] effective)
+    {
+        // The configuration binder appends to lists; a pre-filled default would turn ["ES256"] into RS256 + ES256.
+        var values = configured.Select((a, i) => new KeyValuePair<string, string?>($"KeyManagement:SigningAlgorithms:{i}", a));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var options = new CastellanOptions();
+        configuration.Bind(options);
+        Assert.Equal(effective, options.KeyManagement.EffectiveSigningAlgorithms);
     }
 }
