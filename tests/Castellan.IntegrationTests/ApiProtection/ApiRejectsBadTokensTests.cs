@@ -3,9 +3,12 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Castellan.ApiProtection;
 using Castellan.IntegrationTests.Infrastructure;
 using Castellan.Keys;
 using Duende.IdentityModel.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -15,10 +18,11 @@ using Quickstart.Api;
 namespace Castellan.IntegrationTests.ApiProtection;
 
 /// <summary>
-/// The quickstart API (Castellan.ApiProtection over Microsoft's JwtBearer, audience api1, policy scope api1)
-/// against the failures a newcomer provokes. Every bad token is a 401, a good token without the scope a 403.
+/// An API (audience api1, <c>GET /identity</c> needing scope api1) against the failures a newcomer provokes and
+/// the attacks an API must survive. Every bad token is a 401, a good token without the scope a 403. Run once per
+/// way of protecting an API that Castellan offers.
 /// </summary>
-public sealed class ApiRejectsBadTokensTests : IAsyncLifetime
+public abstract class ApiRejectsBadTokensTests : IAsyncLifetime
 {
     private readonly TempDirectory _root = new();
     private TestApp _tokenService = null!;
@@ -28,7 +32,7 @@ public sealed class ApiRejectsBadTokensTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _tokenService = await TokenServer.StartAsync(_root);
-        _api = await TestApp.StartAsync(ApiApp.Build(TestApp.Args(_root.Path, 0, $"--Authority={_tokenService.BaseAddress}")));
+        _api = await StartApiAsync(_tokenService.BaseAddress, _root.Path);
         _tokenHttp = _tokenService.CreateClient();
     }
 
@@ -39,6 +43,9 @@ public sealed class ApiRejectsBadTokensTests : IAsyncLifetime
         await _tokenService.DisposeAsync();
         _root.Dispose();
     }
+
+    /// <summary>Starts the API under test, trusting <paramref name="authority"/>.</summary>
+    protected abstract Task<TestApp> StartApiAsync(string authority, string contentRoot);
 
     private async Task<HttpResponseMessage> CallApiAsync(string? token)
     {
@@ -155,6 +162,36 @@ public sealed class ApiRejectsBadTokensTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Token_signed_by_an_unknown_kid_returns_401()
+    {
+        // The API refreshes its keys once for an unknown kid (rate-limited), finds nothing, and refuses.
+        var token = await ValidTokenAsync();
+        using var foreign = RSA.Create(2048);
+        var forged = TestTokens.Forge(token,
+            header => new Dictionary<string, object?> { ["alg"] = "RS256", ["typ"] = "at+jwt", ["kid"] = "unknown-kid" },
+            payload => TestTokens.ToDictionary(payload),
+            input => foreign.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+
+        using var first = await CallApiAsync(forged);
+        using var second = await CallApiAsync(forged);
+        Assert.Equal(HttpStatusCode.Unauthorized, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, second.StatusCode);
+        using var valid = await CallApiAsync(token);
+        Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
+    }
+
+    [Fact]
+    public async Task Tampered_signature_returns_401()
+    {
+        var token = await ValidTokenAsync();
+        var parts = token.Split('.');
+        var signature = Base64UrlEncoder.DecodeBytes(parts[2]);
+        signature[^1] ^= 0x01;
+        using var response = await CallApiAsync(parts[0] + "." + parts[1] + "." + Base64UrlEncoder.Encode(signature));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Token_from_another_castellan_server_returns_401()
     {
         using var otherRoot = new TempDirectory();
@@ -190,7 +227,7 @@ public sealed class ApiRejectsBadTokensTests : IAsyncLifetime
         using var pastHttp = pastServer.CreateClient();
         // Same issuer is needed to isolate the lifetime check, so validate the expired token against its own server.
         var expired = await TestTokens.GetAccessTokenAsync(pastHttp, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
-        await using var api = await TestApp.StartAsync(ApiApp.Build(TestApp.Args(pastRoot.Path, 0, $"--Authority={pastServer.BaseAddress}")));
+        await using var api = await StartApiAsync(pastServer.BaseAddress, pastRoot.Path);
         using var http = api.CreateClient();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", expired);
 
@@ -230,5 +267,30 @@ public sealed class ApiRejectsBadTokensTests : IAsyncLifetime
         });
         Assert.Equal("invalid_scope", response.Error);
         Assert.Equal(HttpStatusCode.BadRequest, response.HttpStatusCode);
+    }
+}
+
+/// <summary>The quickstart API: Castellan.ApiProtection over Microsoft's JwtBearer (<c>AddCastellanJwtBearer</c>).</summary>
+public sealed class JwtBearerApiRejectsBadTokensTests : ApiRejectsBadTokensTests
+{
+    protected override Task<TestApp> StartApiAsync(string authority, string contentRoot)
+        => TestApp.StartAsync(ApiApp.Build(TestApp.Args(contentRoot, 0, $"--Authority={authority}")));
+}
+
+/// <summary>The same API on Castellan's own scheme for JWTs and reference tokens (<c>AddCastellanApi</c>).</summary>
+public sealed class UnifiedSchemeApiRejectsBadTokensTests : ApiRejectsBadTokensTests
+{
+    protected override Task<TestApp> StartApiAsync(string authority, string contentRoot)
+    {
+        var builder = WebApplication.CreateBuilder(TestApp.Args(contentRoot));
+        builder.Services.AddAuthentication(CastellanApiExtensions.DefaultScheme).AddCastellanApi(options =>
+        {
+            options.Authority = authority;
+            options.Audiences = ["api1"];
+            options.ApiSecret = TokenServer.Api1Secret;
+        });
+        var app = builder.Build();
+        app.MapGet("/identity", (HttpContext context) => context.User.FindFirst("client_id")?.Value).RequireScope("api1");
+        return TestApp.StartAsync(app);
     }
 }
