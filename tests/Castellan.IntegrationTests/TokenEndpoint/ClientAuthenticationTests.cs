@@ -363,6 +363,14 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
         await AssertTokenAsync(response);
     }
 
+    [Fact]
+    public async Task Client_id_in_the_body_is_compared_with_the_decoded_basic_id()
+    {
+        // The Basic id is form-urlencoded and the body's client_id is form-decoded: both name the same client.
+        using var response = await PostAsync(Basic(SpecialClientId, SpecialSecret), ("client_id", SpecialClientId));
+        await AssertTokenAsync(response);
+    }
+
     [Theory]
     [InlineData(TokenServer.ReferenceClientId)]
     [InlineData("nobody")]
