@@ -26,6 +26,8 @@ internal static class ClientCredentialsParser
 
     private static readonly ProtocolError NoCredentials = new(OAuthErrors.InvalidClient, "No client authentication was included.");
 
+    private static readonly ProtocolError UnsupportedScheme = NoCredentials with { UsedBasicAuthentication = true };
+
     public static Outcome<ClientCredentialsBox> Parse(StringValues authorization, IFormCollection form, InputLengthRestrictions limits)
     {
         var formId = SingleOrNull(form, OAuthParameters.ClientId);
@@ -60,6 +62,14 @@ internal static class ClientCredentialsParser
 
         if (formId is null)
         {
+            // RFC 6749 §5.2: a client that tried the Authorization header (a bare "Basic", or a scheme this endpoint
+            // does not take, such as Bearer) MUST get a 401 with a WWW-Authenticate challenge, as a malformed Basic
+            // header does. Without this, such requests got a 401 with no challenge.
+            if (authorization.Count == 1 && !string.IsNullOrWhiteSpace(authorization[0]))
+            {
+                return authorization[0]!.Trim().Equals("Basic", StringComparison.OrdinalIgnoreCase) ? MalformedBasic : UnsupportedScheme;
+            }
+
             return NoCredentials;
         }
 
