@@ -26,29 +26,28 @@ internal sealed class ClientAuthenticator(IClientStore clients, TimeProvider tim
         }
 
         var credentials = parsed.Value!.Credentials;
-        var basic = credentials.Method == ClientAuthenticationMethods.ClientSecretBasic;
         var client = await clients.FindClientByIdAsync(credentials.ClientId, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
-            return Fail(basic, $"unknown client '{LogSafe(credentials.ClientId)}'");
+            return Fail($"unknown client '{LogSafe(credentials.ClientId)}'");
         }
 
         if (!client.Enabled)
         {
-            return Fail(basic, $"client '{client.ClientId}' is disabled");
+            return Fail($"client '{client.ClientId}' is disabled");
         }
 
         var model = ClientModel.For(client);
         if (credentials.Method == ClientAuthenticationMethods.None)
         {
             return client.RequireClientSecret
-                ? Fail(basic, $"client '{client.ClientId}' requires a secret but sent none")
+                ? Fail($"client '{client.ClientId}' requires a secret but sent none")
                 : new ValidatedClient(client, model, credentials.Method);
         }
 
         if (!SecretMatches(model, credentials.Secret!))
         {
-            return Fail(basic, $"the secret of client '{client.ClientId}' does not match any unexpired secret");
+            return Fail($"the secret of client '{client.ClientId}' does not match any unexpired secret");
         }
 
         return new ValidatedClient(client, model, credentials.Method);
@@ -61,6 +60,6 @@ internal sealed class ClientAuthenticator(IClientStore clients, TimeProvider tim
     private static string LogSafe(string value)
         => new(value.AsSpan(0, Math.Min(value.Length, 64)).ToArray().Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
-    private static ProtocolError Fail(bool basic, string detail)
-        => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail) { UsedBasicAuthentication = basic };
+    private static ProtocolError Fail(string detail)
+        => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail);
 }

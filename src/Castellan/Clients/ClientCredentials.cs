@@ -17,7 +17,7 @@ internal readonly record struct ClientCredentials(string ClientId, string? Secre
 internal static class ClientCredentialsParser
 {
     private static readonly ProtocolError MalformedBasic =
-        new(OAuthErrors.InvalidClient, "The Basic authorization header is malformed.") { UsedBasicAuthentication = true };
+        new(OAuthErrors.InvalidClient, "The Basic authorization header is malformed.");
 
     private static readonly ProtocolError TwoMethods =
         ProtocolError.InvalidRequest("The client used more than one authentication method.");
@@ -25,8 +25,6 @@ internal static class ClientCredentialsParser
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static readonly ProtocolError NoCredentials = new(OAuthErrors.InvalidClient, "No client authentication was included.");
-
-    private static readonly ProtocolError UnsupportedScheme = NoCredentials with { UsedBasicAuthentication = true };
 
     public static Outcome<ClientCredentialsBox> Parse(StringValues authorization, IFormCollection form, InputLengthRestrictions limits)
     {
@@ -62,12 +60,11 @@ internal static class ClientCredentialsParser
 
         if (formId is null)
         {
-            // RFC 6749 §5.2: a client that tried the Authorization header (a bare "Basic", or a scheme this endpoint
-            // does not take, such as Bearer) MUST get a 401 with a WWW-Authenticate challenge, as a malformed Basic
-            // header does. Without this, such requests got a 401 with no challenge.
-            if (authorization.Count == 1 && !string.IsNullOrWhiteSpace(authorization[0]))
+            // A bare "Basic" is a malformed Basic header; a scheme this endpoint does not take (Bearer, ...) is no
+            // client authentication. Both are 401 invalid_client with the Basic challenge (TokenResult).
+            if (authorization.Count == 1 && authorization[0]!.Trim().Equals("Basic", StringComparison.OrdinalIgnoreCase))
             {
-                return authorization[0]!.Trim().Equals("Basic", StringComparison.OrdinalIgnoreCase) ? MalformedBasic : UnsupportedScheme;
+                return MalformedBasic;
             }
 
             return NoCredentials;

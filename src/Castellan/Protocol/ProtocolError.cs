@@ -15,9 +15,6 @@ internal sealed record ProtocolError(string Error, string? Description = null, s
     public static ProtocolError InvalidRequest(string description, string? logDetail = null) => new(OAuthErrors.InvalidRequest, description, logDetail);
 
     public static ProtocolError InvalidScope(string description, string? logDetail = null) => new(OAuthErrors.InvalidScope, description, logDetail);
-
-    /// <summary>Where the error came from client authentication, whether HTTP Basic was used (RFC 6749 §5.2 wants a challenge then).</summary>
-    public bool UsedBasicAuthentication { get; init; }
 }
 
 /// <summary>Either a value or a <see cref="ProtocolError"/>; protocol paths return this instead of throwing.</summary>

@@ -176,13 +176,13 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [InlineData(TokenServer.ClientId, "wrong")]
     [InlineData("nobody", TokenServer.ClientSecret)]
     [InlineData(TokenServer.ClientId, "")]
-    public async Task Post_with_bad_credentials_returns_invalid_client_without_a_challenge(string clientId, string secret)
+    public async Task Post_with_bad_credentials_returns_invalid_client_with_a_basic_challenge(string clientId, string secret)
     {
-        // RFC 6749 §5.2: the challenge is required only when the client used the Authorization header; for
-        // client_secret_post the 401 is allowed ("MAY") and Castellan sends no WWW-Authenticate.
+        // RFC 6749 §5.2 lets the 401 say which schemes the server supports; RFC 9110 §15.5.2 makes a challenge
+        // part of every 401. So client_secret_post failures carry the Basic challenge too.
         using var response = await PostWithSecretAsync(clientId, secret);
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.Unauthorized, "invalid_client");
-        Assert.Empty(response.Headers.WwwAuthenticate);
+        Assert.Equal("Basic", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     {
         using var response = await PostAsync(null, ("client_id", TokenServer.ClientId));
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.Unauthorized, "invalid_client");
-        Assert.Empty(response.Headers.WwwAuthenticate);
+        Assert.Equal("Basic", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     {
         using var response = await PostAsync(null, ("scope", "api1"));
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.Unauthorized, "invalid_client");
-        Assert.Empty(response.Headers.WwwAuthenticate);
+        Assert.Equal("Basic", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
     }
 
     [Theory]

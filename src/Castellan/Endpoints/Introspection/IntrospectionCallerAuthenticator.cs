@@ -31,10 +31,9 @@ internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, Tim
         }
 
         var credentials = parsed.Value!.Credentials;
-        var basic = credentials.Method == ClientAuthenticationMethods.ClientSecretBasic;
         if (credentials.Secret is null)
         {
-            return Fail(basic, "no secret presented");
+            return Fail("no secret presented");
         }
 
         var now = time.GetUtcNow();
@@ -53,9 +52,9 @@ internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, Tim
             return new IntrospectionCaller(client.ClientId, null, client);
         }
 
-        return Fail(basic, "neither an API resource nor a client with that secret");
+        return Fail("neither an API resource nor a client with that secret");
     }
 
-    private static ProtocolError Fail(bool basic, string detail)
-        => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail) { UsedBasicAuthentication = basic };
+    private static ProtocolError Fail(string detail)
+        => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail);
 }

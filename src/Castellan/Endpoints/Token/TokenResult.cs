@@ -29,7 +29,10 @@ internal static class TokenResult
         await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>RFC 6749 §5.2: 400, or 401 for <c>invalid_client</c>, with a challenge when Basic was used.</summary>
+    /// <summary>
+    /// RFC 6749 §5.2: 400, or 401 for <c>invalid_client</c>. The 401 always carries the Basic challenge: §5.2
+    /// requires it when the client used the Authorization header, and RFC 9110 §15.5.2 for every 401.
+    /// </summary>
     public static Task WriteErrorAsync(HttpResponse response, ProtocolError error, CancellationToken cancellationToken)
     {
         var status = error.Error switch
@@ -38,7 +41,7 @@ internal static class TokenResult
             OAuthErrors.ServerError => StatusCodes.Status500InternalServerError,
             _ => StatusCodes.Status400BadRequest,
         };
-        if (status == StatusCodes.Status401Unauthorized && error.UsedBasicAuthentication)
+        if (status == StatusCodes.Status401Unauthorized)
         {
             response.Headers.WWWAuthenticate = "Basic realm=\"castellan\", charset=\"UTF-8\"";
         }
