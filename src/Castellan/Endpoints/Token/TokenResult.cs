@@ -29,7 +29,7 @@ internal static class TokenResult
         await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>RFC 6749 §5.2: 400, or 401 for <c>invalid_client</c>, with a challenge when Basic was used.</summary>
+    /// <summary>RFC 6749 §5.2: 400, or 401 for <c>invalid_client</c>, always with a Basic challenge.</summary>
     public static Task WriteErrorAsync(HttpResponse response, ProtocolError error, CancellationToken cancellationToken)
     {
         var status = error.Error switch
@@ -38,7 +38,9 @@ internal static class TokenResult
             OAuthErrors.ServerError => StatusCodes.Status500InternalServerError,
             _ => StatusCodes.Status400BadRequest,
         };
-        if (status == StatusCodes.Status401Unauthorized && error.UsedBasicAuthentication)
+        // RFC 6749 §5.2 requires the Basic challenge when Basic was used; RFC 9110 §15.5.2 requires a challenge on
+        // every 401, so it is sent also when the credentials came in the form or were missing.
+        if (status == StatusCodes.Status401Unauthorized)
         {
             response.Headers.WWWAuthenticate = "Basic realm=\"castellan\", charset=\"UTF-8\"";
         }
