@@ -222,6 +222,21 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("\"0000\", {0}")]
+    [InlineData("W/{0}")]
+    [InlineData("*")]
+    public async Task Conditional_get_follows_if_none_match_list_rules(string format)
+    {
+        // RFC 9110 §13.1.2: If-None-Match is "*" or a list of entity tags compared weakly; a match means 304 for GET.
+        using var first = await _http.GetAsync(JwksPath);
+        var etag = first.Headers.ETag!.Tag;
+        using var request = new HttpRequestMessage(HttpMethod.Get, JwksPath);
+        request.Headers.TryAddWithoutValidation("If-None-Match", format.Replace("{0}", etag, StringComparison.Ordinal));
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+    }
+
+    [Theory]
     [InlineData("\"0000\"")]
     [InlineData("W/\"0000\"")]
     public async Task Conditional_get_with_another_etag_returns_the_key_set(string other)
