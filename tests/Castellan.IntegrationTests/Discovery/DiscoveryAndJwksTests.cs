@@ -1,0 +1,307 @@
+using System.Net;
+using System.Text.Json;
+using Castellan.IntegrationTests.Infrastructure;
+using Duende.IdentityModel.Client;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+
+namespace Castellan.IntegrationTests.Discovery;
+
+/// <summary>
+/// <c>/.well-known/openid-configuration</c> (RFC 8414) and the JWKS (RFC 7517): what they advertise, their caching
+/// headers, and that third-party parsers accept them.
+/// </summary>
+public sealed class DiscoveryAndJwksTests : IAsyncLifetime
+{
+    private const string DiscoveryPath = ".well-known/openid-configuration";
+    private const string JwksPath = ".well-known/openid-configuration/jwks";
+
+    private readonly TempDirectory _root = new();
+    private TestApp _server = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TokenServer.StartAsync(_root);
+        _http = _server.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+        _root.Dispose();
+    }
+
+    private async Task<JsonDocument> DiscoveryAsync()
+    {
+        using var response = await _http.GetAsync(DiscoveryPath);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    private static string[] Strings(JsonElement root, string name)
+        => root.GetProperty(name).EnumerateArray().Select(e => e.GetString()!).ToArray();
+
+    [Fact]
+    public async Task Issuer_and_endpoints_are_absolute_urls_under_the_server_address()
+    {
+        using var json = await DiscoveryAsync();
+        var root = json.RootElement;
+        var issuer = _server.BaseAddress;
+        Assert.Equal(issuer, root.GetProperty("issuer").GetString());
+        Assert.Equal(issuer + "/connect/token", root.GetProperty("token_endpoint").GetString());
+        Assert.Equal(issuer + "/" + JwksPath, root.GetProperty("jwks_uri").GetString());
+        Assert.Equal(issuer + "/connect/introspect", root.GetProperty("introspection_endpoint").GetString());
+        Assert.Equal(issuer + "/connect/revocation", root.GetProperty("revocation_endpoint").GetString());
+    }
+
+    [Fact]
+    public async Task Auth_methods_grant_types_and_scopes_are_what_the_server_supports()
+    {
+        using var json = await DiscoveryAsync();
+        var root = json.RootElement;
+        string[] secretMethods = ["client_secret_basic", "client_secret_post"];
+        Assert.Equal(secretMethods, Strings(root, "token_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
+        Assert.Equal(secretMethods, Strings(root, "introspection_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
+        Assert.Equal(secretMethods, Strings(root, "revocation_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
+
+        Assert.Equal(new[] { "client_credentials" }, Strings(root, "grant_types_supported"));
+        Assert.Empty(Strings(root, "response_types_supported"));
+        Assert.Equal(new[] { "api1", "api1.other", "api2" }, Strings(root, "scopes_supported").Order(StringComparer.Ordinal));
+
+        // RFC 9701 §7: the algorithm of JWT introspection responses is one the JWKS publishes.
+        using var jwks = JsonDocument.Parse(await _http.GetStringAsync(JwksPath));
+        var published = jwks.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("alg").GetString()).ToHashSet();
+        Assert.All(Strings(root, "introspection_signing_alg_values_supported"), alg => Assert.Contains(alg, published));
+        Assert.All(Strings(root, "access_token_signing_alg_values_supported"), alg => Assert.Contains(alg, published));
+    }
+
+    [Fact]
+    public async Task Nothing_unsupported_is_advertised()
+    {
+        using var json = await DiscoveryAsync();
+        var names = json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(new[]
+        {
+            "access_token_signing_alg_values_supported",
+            "grant_types_supported",
+            "introspection_endpoint",
+            "introspection_endpoint_auth_methods_supported",
+            "introspection_signing_alg_values_supported",
+            "issuer",
+            "jwks_uri",
+            "response_types_supported",
+            "revocation_endpoint",
+            "revocation_endpoint_auth_methods_supported",
+            "scopes_supported",
+            "token_endpoint",
+            "token_endpoint_auth_methods_supported",
+        }, names);
+
+        foreach (var unsupported in new[]
+                 {
+                     "authorization_endpoint", "userinfo_endpoint", "end_session_endpoint", "device_authorization_endpoint",
+                     "pushed_authorization_request_endpoint", "registration_endpoint", "code_challenge_methods_supported",
+                     "id_token_signing_alg_values_supported", "response_modes_supported",
+                 })
+        {
+            Assert.DoesNotContain(unsupported, names);
+        }
+    }
+
+    [Fact]
+    public async Task Discovery_is_cacheable_for_a_while()
+    {
+        using var response = await _http.GetAsync(DiscoveryPath);
+        var cacheControl = response.Headers.CacheControl;
+        Assert.NotNull(cacheControl);
+        Assert.True(cacheControl.Public);
+        Assert.Equal(TimeSpan.FromHours(1), cacheControl.MaxAge);
+        Assert.False(cacheControl.NoStore);
+    }
+
+    [Fact]
+    public async Task Configured_issuer_uri_is_the_issuer()
+    {
+        using var root = new TempDirectory();
+        await using var server = await TokenServer.StartAsync(root, options: o => o.IssuerUri = "https://login.example.com/");
+        using var http = server.CreateClient();
+        using var json = JsonDocument.Parse(await http.GetStringAsync(DiscoveryPath));
+        Assert.Equal("https://login.example.com", json.RootElement.GetProperty("issuer").GetString());
+        Assert.Equal("https://login.example.com/connect/token", json.RootElement.GetProperty("token_endpoint").GetString());
+    }
+
+    [Theory]
+    [InlineData(DiscoveryPath)]
+    [InlineData(JwksPath)]
+    public async Task Head_answers_like_get_without_a_body(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, path);
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Theory]
+    [InlineData("POST", DiscoveryPath)]
+    [InlineData("PUT", DiscoveryPath)]
+    [InlineData("DELETE", DiscoveryPath)]
+    [InlineData("POST", JwksPath)]
+    [InlineData("PUT", JwksPath)]
+    [InlineData("DELETE", JwksPath)]
+    public async Task Other_methods_get_405_with_allow(string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("x") };
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(new[] { "GET", "HEAD" }, response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+    }
+
+    // JWKS.
+
+    [Fact]
+    public async Task Jwks_publishes_public_signing_keys_only()
+    {
+        using var response = await _http.GetAsync(JwksPath);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/jwk-set+json", response.Content.Headers.ContentType?.MediaType);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var keys = json.RootElement.GetProperty("keys").EnumerateArray().ToList();
+        Assert.NotEmpty(keys);
+        foreach (var key in keys)
+        {
+            Assert.False(string.IsNullOrEmpty(key.GetProperty("kid").GetString()));
+            Assert.False(string.IsNullOrEmpty(key.GetProperty("alg").GetString()));
+            Assert.Equal("sig", key.GetProperty("use").GetString());
+            var kty = key.GetProperty("kty").GetString();
+            Assert.Contains(kty, new[] { "RSA", "EC" });
+
+            // RFC 7518 §6.2.2 / §6.3.2: private members; "k" would be a symmetric secret.
+            foreach (var secret in new[] { "d", "p", "q", "dp", "dq", "qi", "oth", "k" })
+            {
+                Assert.False(key.TryGetProperty(secret, out _), $"key {key.GetProperty("kid")} publishes '{secret}'");
+            }
+
+            if (kty == "RSA")
+            {
+                Assert.True(key.TryGetProperty("n", out _));
+                Assert.True(key.TryGetProperty("e", out _));
+            }
+        }
+
+        Assert.Equal(keys.Count, keys.Select(k => k.GetProperty("kid").GetString()).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Tokens_are_signed_by_a_published_key()
+    {
+        var token = new JsonWebToken(await TestTokens.GetAccessTokenAsync(_http, TokenServer.ClientId, TokenServer.ClientSecret, "api1"));
+        var jwks = await TestTokens.GetJwksAsync(_http);
+        var key = Assert.Single(jwks.Keys, k => k.Kid == token.Kid);
+        Assert.Equal(token.Alg, key.Alg);
+    }
+
+    [Fact]
+    public async Task Jwks_has_an_etag_and_conditional_get_returns_304()
+    {
+        using var first = await _http.GetAsync(JwksPath);
+        var etag = first.Headers.ETag;
+        Assert.NotNull(etag);
+        Assert.False(etag.IsWeak);
+        Assert.NotNull(first.Headers.CacheControl?.MaxAge);
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, JwksPath);
+        conditional.Headers.IfNoneMatch.Add(etag);
+        using var notModified = await _http.SendAsync(conditional);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+        Assert.Equal(etag, notModified.Headers.ETag);
+    }
+
+    [Theory]
+    [InlineData("\"0000\", {0}")]
+    [InlineData("W/{0}")]
+    [InlineData("*")]
+    public async Task Conditional_get_follows_if_none_match_list_rules(string format)
+    {
+        // RFC 9110 §13.1.2: If-None-Match is "*" or a list of entity tags compared weakly; a match means 304 for GET.
+        using var first = await _http.GetAsync(JwksPath);
+        var etag = first.Headers.ETag!.Tag;
+        using var request = new HttpRequestMessage(HttpMethod.Get, JwksPath);
+        request.Headers.TryAddWithoutValidation("If-None-Match", format.Replace("{0}", etag, StringComparison.Ordinal));
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("\"0000\"")]
+    [InlineData("W/\"0000\"")]
+    public async Task Conditional_get_with_another_etag_returns_the_key_set(string other)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, JwksPath);
+        request.Headers.TryAddWithoutValidation("If-None-Match", other);
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.NotEmpty(json.RootElement.GetProperty("keys").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Etag_is_stable_across_requests()
+    {
+        using var first = await _http.GetAsync(JwksPath);
+        using var second = await _http.GetAsync(JwksPath);
+        Assert.Equal(first.Headers.ETag, second.Headers.ETag);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+    }
+
+    // Third-party parsers.
+
+    [Fact]
+    public async Task Microsoft_openid_connect_configuration_retriever_accepts_the_document()
+    {
+        var configuration = await OpenIdConnectConfigurationRetriever.GetAsync(
+            _server.BaseAddress + "/" + DiscoveryPath, new HttpDocumentRetriever(_http) { RequireHttps = false }, CancellationToken.None);
+
+        Assert.Equal(_server.BaseAddress, configuration.Issuer);
+        Assert.Equal(_server.BaseAddress + "/connect/token", configuration.TokenEndpoint);
+        Assert.Equal(_server.BaseAddress + "/connect/introspect", configuration.IntrospectionEndpoint);
+        Assert.Equal(_server.BaseAddress + "/" + JwksPath, configuration.JwksUri);
+        Assert.Contains("client_credentials", configuration.GrantTypesSupported);
+        Assert.NotEmpty(configuration.SigningKeys);
+
+        // The keys it loaded validate a token of this server.
+        var token = await TestTokens.GetAccessTokenAsync(_http, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+        {
+            ValidIssuer = configuration.Issuer,
+            ValidAudience = "api1",
+            IssuerSigningKeys = configuration.SigningKeys,
+            ValidTypes = ["at+jwt"],
+        });
+        Assert.True(result.IsValid, result.Exception?.ToString());
+    }
+
+    [Fact]
+    public async Task Duende_identity_model_accepts_the_document_under_its_default_policy()
+    {
+        // Its policy checks the issuer name against the address, every endpoint against the authority, and loads the JWKS.
+        var discovery = await _http.GetDiscoveryDocumentAsync(new DiscoveryDocumentRequest
+        {
+            Address = _server.BaseAddress,
+            Policy = { RequireHttps = false },
+        });
+
+        Assert.False(discovery.IsError, discovery.Error);
+        Assert.Equal(_server.BaseAddress, discovery.Issuer);
+        Assert.Equal(_server.BaseAddress + "/connect/token", discovery.TokenEndpoint);
+        Assert.Equal(_server.BaseAddress + "/connect/introspect", discovery.IntrospectionEndpoint);
+        Assert.Equal(_server.BaseAddress + "/connect/revocation", discovery.RevocationEndpoint);
+        Assert.Equal(new[] { "client_credentials" }, discovery.GrantTypesSupported);
+        Assert.NotNull(discovery.KeySet);
+        Assert.NotEmpty(discovery.KeySet.Keys);
+    }
+}
