@@ -98,10 +98,10 @@ internal sealed partial class CastellanApiHandler(
     private async Task<AuthenticateResult> AuthenticateJwtAsync(string token, CastellanApiOptions api)
     {
         var state = services.GetRequiredKeyedService<CastellanApiState>(api);
-        TokenValidationParameters parameters;
+        ValidationContext validation;
         try
         {
-            (_, parameters) = await state.GetAsync(Context.RequestAborted).ConfigureAwait(false);
+            validation = await state.GetAsync(Context.RequestAborted).ConfigureAwait(false);
         }
         catch (InvalidOperationException ex)
         {
@@ -110,20 +110,25 @@ internal sealed partial class CastellanApiHandler(
             return AuthenticateResult.Fail("The access token could not be validated.");
         }
 
-        var result = await JwtHandler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
-        if (!result.IsValid)
+        var cache = validation.Cache;
+        var key = cache is null ? default : ValidatedJwtCache.Hash(token);
+        var identity = cache?.TryGet(key, TimeProvider.GetUtcNow(), api.ClockSkew);
+        if (identity is null)
         {
-            if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
+            var result = await JwtHandler.ValidateTokenAsync(token, validation.Parameters).ConfigureAwait(false);
+            if (!result.IsValid)
             {
-                // Perhaps the token service rotated its key: fetch the key set again (at most every RefreshInterval).
-                state.Configuration.RequestRefresh();
+                return Reject(result, state);
             }
 
-            LogJwtRejected(Logger, result.Exception?.GetType().Name ?? "unknown");
-            return AuthenticateResult.Fail(result.Exception is SecurityTokenExpiredException ? Expired : NotValid);
+            identity = result.ClaimsIdentity;
+            if (cache is not null && result.SecurityToken is JsonWebToken jwt)
+            {
+                cache.Add(key, identity, Utc(jwt.ValidFrom), Utc(jwt.ValidTo));
+            }
         }
 
-        var principal = new ClaimsPrincipal(result.ClaimsIdentity);
+        var principal = new ClaimsPrincipal(identity);
         var hook = new CastellanTokenValidatedContext(Context, principal, isReferenceToken: false);
         await api.Events.TokenValidated(hook).ConfigureAwait(false);
         if (hook.FailureMessage is not null)
@@ -132,6 +137,22 @@ internal sealed partial class CastellanApiHandler(
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    /// <summary>IdentityModel's times are UTC, and <see cref="DateTime.MinValue"/> when the claim is absent.</summary>
+    private static DateTimeOffset Utc(DateTime value)
+        => value == DateTime.MinValue ? DateTimeOffset.MinValue : new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private AuthenticateResult Reject(TokenValidationResult result, CastellanApiState state)
+    {
+        if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
+        {
+            // Perhaps the token service rotated its key: fetch the key set again (at most every RefreshInterval).
+            state.Configuration.RequestRefresh();
+        }
+
+        LogJwtRejected(Logger, result.Exception?.GetType().Name ?? "unknown");
+        return AuthenticateResult.Fail(result.Exception is SecurityTokenExpiredException ? Expired : NotValid);
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -33,6 +33,13 @@ public sealed class CastellanApiOptions
     /// </summary>
     public TimeSpan IntrospectionCacheDuration { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How many validated JWTs to remember, so a token used again skips the signature check until it expires.
+    /// Entries are dropped when the token service's discovery document (and so its key set) changes; lifetime is
+    /// checked on every use. Default: 10,000; 0 validates every JWT in full on every request.
+    /// </summary>
+    public int ValidatedTokenCacheSize { get; set; } = 10_000;
+
     /// <summary>Clock skew for lifetime checks of JWTs. Default: 30 seconds.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 

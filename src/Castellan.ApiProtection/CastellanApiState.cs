@@ -11,7 +11,7 @@ namespace Castellan.ApiProtection;
 internal sealed class CastellanApiState
 {
     private readonly CastellanApiOptions _api;
-    private (OpenIdConnectConfiguration Configuration, TokenValidationParameters Parameters)? _current;
+    private ValidationContext? _current;
 
     public CastellanApiState(CastellanApiOptions api, bool requireHttps)
     {
@@ -29,13 +29,13 @@ internal sealed class CastellanApiState
 
     public ConfigurationManager<OpenIdConnectConfiguration> Configuration { get; }
 
-    public async Task<(OpenIdConnectConfiguration, TokenValidationParameters)> GetAsync(CancellationToken cancellationToken)
+    public async Task<ValidationContext> GetAsync(CancellationToken cancellationToken)
     {
         var configuration = await Configuration.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
         var current = _current;
-        if (current is { } c && ReferenceEquals(c.Configuration, configuration))
+        if (current is not null && ReferenceEquals(current.Configuration, configuration))
         {
-            return c;
+            return current;
         }
 
         // Built once per discovery document and never mutated afterwards, so requests can share it without cloning.
@@ -56,7 +56,13 @@ internal sealed class CastellanApiState
             NameClaimType = "sub",
             RoleClaimType = "role",
         };
-        _current = (configuration, parameters);
-        return (configuration, parameters);
+        // A new document may have dropped a key: tokens validated against the old one are validated again.
+        current = new ValidationContext(configuration, parameters,
+            _api.ValidatedTokenCacheSize > 0 ? new ValidatedJwtCache(_api.ValidatedTokenCacheSize) : null);
+        _current = current;
+        return current;
     }
 }
+
+/// <summary>Everything derived from one discovery document.</summary>
+internal sealed record ValidationContext(OpenIdConnectConfiguration Configuration, TokenValidationParameters Parameters, ValidatedJwtCache? Cache);

@@ -24,8 +24,8 @@ internal static class ChildServer
             "openiddict-tuned" => OpenIddictServer.Configure(builder, keyPem, tuned: true),
             "castellan-rs256" => CastellanServer.Configure(builder, keyPem, issuer, es256: false),
             "castellan-es256" => CastellanServer.Configure(builder, keyPem, issuer, es256: true),
-            "api-none" or "api-jwtbearer" or "api-castellan" or "api-castellan-ref-cache" or "api-castellan-ref-nocache"
-                => ApiServer.Configure(builder, variant, authority ?? throw new ArgumentException("API variants need the token service's URL.")),
+            "api-none" or "api-verify" or "api-jwtbearer" or "api-castellan" or "api-castellan-nocache" or "api-castellan-ref-cache" or "api-castellan-ref-nocache"
+                => ApiServer.Configure(builder, variant, keyPem, authority ?? throw new ArgumentException("API variants need the token service's URL.")),
             _ => throw new ArgumentException($"Unknown variant '{variant}'."),
         };
 

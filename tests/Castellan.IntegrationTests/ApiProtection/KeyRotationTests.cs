@@ -53,6 +53,46 @@ public sealed class KeyRotationTests
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
+    [Fact]
+    public async Task A_cached_validation_ends_when_the_token_service_withdraws_the_key()
+    {
+        // The unified scheme remembers validated JWTs, but only for the key set they were validated against: when
+        // the token service's keys change, a token signed by a withdrawn key is refused again, cached or not.
+        using var firstRoot = new TempDirectory();
+        using var secondRoot = new TempDirectory();
+        var port = TestApp.FreePort();
+        using var apiRoot = new TempDirectory();
+        string oldToken;
+        await using var api = await TestApp.StartAsync(UnifiedApi(apiRoot.Path, $"http://127.0.0.1:{port}"));
+        using var apiHttp = api.CreateClient();
+        await using (var first = await TokenServer.StartAsync(firstRoot, port: port))
+        {
+            using var http = first.CreateClient();
+            oldToken = await TestTokens.GetAccessTokenAsync(http, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(apiHttp, oldToken)).StatusCode);
+        }
+
+        // Same issuer, new key set (the first key is gone): as after an emergency key replacement.
+        await using var second = await TokenServer.StartAsync(secondRoot, port: port);
+        using var secondHttp = second.CreateClient();
+        var newToken = await TestTokens.GetAccessTokenAsync(secondHttp, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(apiHttp, oldToken)).StatusCode);
+
+        var status = HttpStatusCode.Unauthorized;
+        for (var attempt = 0; attempt < 50 && status != HttpStatusCode.OK; attempt++)
+        {
+            using var response = await GetAsync(apiHttp, newToken);
+            status = response.StatusCode;
+            if (status != HttpStatusCode.OK)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(apiHttp, oldToken)).StatusCode);
+    }
+
     private static WebApplication UnifiedApi(string contentRoot, string authority)
     {
         var builder = WebApplication.CreateBuilder(TestApp.Args(contentRoot));
