@@ -28,7 +28,7 @@ public static partial class CastellanHostApp
             ? options.KeyManagement.KeyPath
             : Path.Combine(builder.Environment.ContentRootPath, options.KeyManagement.KeyPath);
 
-        ConfigureDataProtection(builder, keyPath);
+        var dataProtectionFolder = ConfigureDataProtection(builder, keyPath);
 
         var castellan = builder.Services.AddCastellan(o => HostConfiguration.BindOptions(builder.Configuration, o))
             .AddInMemoryClients(loaded.Clients)
@@ -52,6 +52,11 @@ public static partial class CastellanHostApp
             LogDemo(logger, DemoConfiguration.ClientId, DemoConfiguration.ClientSecret);
         }
 
+        if (dataProtectionFolder is not null)
+        {
+            LogUnencryptedDataProtection(logger, dataProtectionFolder);
+        }
+
         app.Lifetime.ApplicationStarted.Register(() => LogListening(logger, string.Join(", ", app.Urls)));
         app.MapCastellan();
         app.MapHealthChecks("/health");
@@ -64,7 +69,8 @@ public static partial class CastellanHostApp
     /// certificate protects them: <c>Castellan:DataProtection:CertificatePath</c> (PKCS#12) and
     /// <c>CertificatePassword</c>.
     /// </summary>
-    private static void ConfigureDataProtection(WebApplicationBuilder builder, string keyPath)
+    /// <returns>The Data Protection key folder when its keys are stored unencrypted, else null.</returns>
+    private static string? ConfigureDataProtection(WebApplicationBuilder builder, string keyPath)
     {
         var section = builder.Configuration.GetSection($"{HostConfiguration.SectionName}:DataProtection");
         var contentRoot = builder.Environment.ContentRootPath;
@@ -77,7 +83,7 @@ public static partial class CastellanHostApp
 
         if (section["CertificatePath"] is not { Length: > 0 } certificatePath)
         {
-            return;
+            return folder;
         }
 
         certificatePath = Path.Combine(contentRoot, certificatePath);
@@ -99,10 +105,14 @@ public static partial class CastellanHostApp
 
         // Data Protection keys are then written encrypted to the certificate, and read back with it.
         dataProtection.ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
+        return null;
     }
 
     [LoggerMessage(10, LogLevel.Warning, "No clients or resources are configured: serving the DEMO configuration (client '{ClientId}', secret '{Secret}', scope 'api1'). Do not use it in production.", EventName = "DemoConfiguration")]
     private static partial void LogDemo(ILogger logger, string clientId, string secret);
+
+    [LoggerMessage(12, LogLevel.Warning, "The Data Protection keys in {Folder}, which encrypt the signing keys, are stored unencrypted. Set Castellan:DataProtection:CertificatePath to encrypt them (see docs/key-management.md).", EventName = "DataProtectionUnencrypted")]
+    private static partial void LogUnencryptedDataProtection(ILogger logger, string folder);
 
     [LoggerMessage(11, LogLevel.Information, "Castellan is listening on {Urls}. Discovery: /.well-known/openid-configuration", EventName = "Listening")]
     private static partial void LogListening(ILogger logger, string urls);
