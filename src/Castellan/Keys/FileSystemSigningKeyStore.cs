@@ -5,11 +5,16 @@ namespace Castellan.Keys;
 
 /// <summary>
 /// One JSON file per key in a folder. Files are written to a temporary name and moved into place, so a
-/// crash never leaves a half-written key behind.
+/// crash never leaves a half-written key behind. Nodes sharing the folder take turns creating keys through an
+/// exclusive lock on a file in it.
 /// </summary>
 public sealed class FileSystemSigningKeyStore(string directory, ILogger<FileSystemSigningKeyStore> logger) : ISigningKeyStore
 {
     private const string Prefix = "castellan-key-";
+    private const string LockFileName = ".castellan-keys.lock";
+
+    /// <summary>How long to wait for another node's key creation (a few RSA key generations) before giving up.</summary>
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
     public string Directory { get; } = Path.GetFullPath(directory);
 
@@ -58,6 +63,31 @@ public sealed class FileSystemSigningKeyStore(string directory, ILogger<FileSyst
         }
 
         File.Move(temp, path, overwrite: true);
+    }
+
+    public async Task<IAsyncDisposable> LockForKeyCreationAsync(CancellationToken cancellationToken)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var path = Path.Combine(Directory, LockFileName);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an OS-level exclusive lock (flock on Unix), released by the OS if the holder
+                // dies, so a crashed node cannot block the others. The file itself is left in place: deleting it
+                // while another node waits would let two nodes hold "the" lock on different files.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+            }
+            catch (IOException) when (waited.Elapsed < LockTimeout)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new IOException($"Another process has held the key creation lock '{path}' for over {LockTimeout.TotalSeconds:F0} seconds.", ex);
+            }
+        }
     }
 
     public Task DeleteKeyAsync(string id, CancellationToken cancellationToken)

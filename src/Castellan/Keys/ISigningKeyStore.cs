@@ -8,6 +8,21 @@ public interface ISigningKeyStore
     Task StoreKeyAsync(SerializedKey key, CancellationToken cancellationToken);
 
     Task DeleteKeyAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Held while a node decides whether to create a key and creates it, so that nodes sharing this store create
+    /// one successor between them rather than one each. The default does not coordinate (a single node needs
+    /// nothing more).
+    /// </summary>
+    Task<IAsyncDisposable> LockForKeyCreationAsync(CancellationToken cancellationToken)
+        => Task.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }
 
 /// <summary>A signing key at rest.</summary>

@@ -96,6 +96,52 @@ internal sealed class KeyRingProvider : IDisposable
     {
         var now = _time.GetUtcNow();
         var stored = await _store.LoadKeysAsync(cancellationToken).ConfigureAwait(false);
+        if (!IsKeyCreationDue(stored, now))
+        {
+            return await BuildAutomaticAsync(stored, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Nodes sharing the store take turns; whoever comes second finds the first one's key and uses it.
+        var creationLock = await _store.LockForKeyCreationAsync(cancellationToken).ConfigureAwait(false);
+        await using (creationLock.ConfigureAwait(false))
+        {
+            stored = await _store.LoadKeysAsync(cancellationToken).ConfigureAwait(false);
+            return await BuildAutomaticAsync(stored, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether some algorithm has no usable key, or its newest key's successor is due.</summary>
+    private bool IsKeyCreationDue(IReadOnlyList<SerializedKey> stored, DateTimeOffset now)
+    {
+        foreach (var algorithm in _options.EffectiveSigningAlgorithms)
+        {
+            DateTimeOffset? newest = null;
+            foreach (var serialized in stored)
+            {
+                if (string.Equals(serialized.Algorithm, algorithm, StringComparison.Ordinal) && !IsPastRetention(serialized, now)
+                    && (newest is null || serialized.Created > newest) && Load(serialized) is not null)
+                {
+                    newest = serialized.Created;
+                }
+            }
+
+            if (IsSuccessorDue(newest, now))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsPastRetention(SerializedKey key, DateTimeOffset now) => now >= key.Created + _options.RotationInterval + _options.RetentionDuration;
+
+    /// <summary>The successor is due PropagationTime before the newest key retires (or now, if there is none).</summary>
+    private bool IsSuccessorDue(DateTimeOffset? newestCreated, DateTimeOffset now)
+        => newestCreated is null || now >= newestCreated.Value + _options.RotationInterval - _options.PropagationTime;
+
+    private async Task<KeyRing> BuildAutomaticAsync(IReadOnlyList<SerializedKey> stored, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var refreshAfter = now + _options.KeyCacheDuration;
         var signing = new List<(string, SigningCredentials)>();
         var published = new List<PublishedKey>();
@@ -110,7 +156,7 @@ internal sealed class KeyRingProvider : IDisposable
                     continue;
                 }
 
-                if (now >= serialized.Created + _options.RotationInterval + _options.RetentionDuration)
+                if (IsPastRetention(serialized, now))
                 {
                     await _store.DeleteKeyAsync(serialized.Id, cancellationToken).ConfigureAwait(false);
                     _loaded.Remove(serialized.Id);
@@ -126,8 +172,7 @@ internal sealed class KeyRingProvider : IDisposable
 
             keys.Sort((a, b) => b.Source.Created.CompareTo(a.Source.Created));
 
-            // The successor is due PropagationTime before the newest key retires (or now, if there is none).
-            if (keys.Count == 0 || now >= keys[0].Source.Created + _options.RotationInterval - _options.PropagationTime)
+            if (IsSuccessorDue(keys.Count == 0 ? null : keys[0].Source.Created, now))
             {
                 var created = await CreateAsync(algorithm, now, cancellationToken).ConfigureAwait(false);
                 keys.Insert(0, created);

@@ -22,11 +22,13 @@ public sealed class KeyLifecycleTests : IDisposable
         }
     }
 
-    private KeyRingProvider CreateProvider(Action<KeyManagementOptions>? configure = null, IDataProtectionProvider? dataProtection = null)
+    private KeyRingProvider CreateProvider(Action<KeyManagementOptions>? configure = null, IDataProtectionProvider? dataProtection = null,
+        Func<ISigningKeyStore, ISigningKeyStore>? wrapStore = null)
     {
         var options = new CastellanOptions();
         configure?.Invoke(options.KeyManagement);
-        var store = new FileSystemSigningKeyStore(_directory, NullLogger<FileSystemSigningKeyStore>.Instance);
+        ISigningKeyStore store = new FileSystemSigningKeyStore(_directory, NullLogger<FileSystemSigningKeyStore>.Instance);
+        store = wrapStore?.Invoke(store) ?? store;
         return new KeyRingProvider(new StaticKeys(), store, dataProtection ?? _dataProtection, _time, Options.Create(options),
             NullLogger<KeyRingProvider>.Instance);
     }
@@ -38,6 +40,69 @@ public sealed class KeyLifecycleTests : IDisposable
     }
 
     private static string SigningKid(KeyRing ring, string algorithm = "RS256") => ring.Signing[algorithm].Key.KeyId;
+
+    [Fact]
+    public async Task Nodes_sharing_the_key_folder_create_one_key_between_them()
+    {
+        // Two nodes read the empty shared folder at the same moment (a rendezvous makes sure of it), so both find
+        // a key due; the creation lock lets one create it and the other find and use it.
+        var ringsAtStart = await StartTwoNodesAsync();
+        Assert.Equal(SigningKid(ringsAtStart[0]), SigningKid(ringsAtStart[1]));
+        Assert.Single(Directory.GetFiles(_directory, "castellan-key-*.json"));
+
+        // Day 76: two fresh nodes both see the successor due; still one successor.
+        _time.Advance(TimeSpan.FromDays(76));
+        var ringsAtRotation = await StartTwoNodesAsync();
+        Assert.Equal(2, Directory.GetFiles(_directory, "castellan-key-*.json").Length);
+        Assert.Equal(PublishedKids(ringsAtRotation[0]).Order(), PublishedKids(ringsAtRotation[1]).Order());
+    }
+
+    private async Task<KeyRing[]> StartTwoNodesAsync()
+    {
+        var rendezvous = new Rendezvous(2);
+        using var first = CreateProvider(wrapStore: s => new RendezvousStore(s, rendezvous));
+        using var second = CreateProvider(wrapStore: s => new RendezvousStore(s, rendezvous));
+        return await Task.WhenAll(Task.Run(async () => await first.GetAsync(default)), Task.Run(async () => await second.GetAsync(default)));
+    }
+
+    /// <summary>Lets each node's first read of the folder finish only when every node has read it.</summary>
+    private sealed class Rendezvous(int parties)
+    {
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrived;
+
+        public Task ArriveAsync()
+        {
+            if (Interlocked.Increment(ref _arrived) == parties)
+            {
+                _all.TrySetResult();
+            }
+
+            return _all.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private sealed class RendezvousStore(ISigningKeyStore inner, Rendezvous rendezvous) : ISigningKeyStore
+    {
+        private int _loads;
+
+        public async Task<IReadOnlyList<SerializedKey>> LoadKeysAsync(CancellationToken cancellationToken)
+        {
+            var keys = await inner.LoadKeysAsync(cancellationToken);
+            if (Interlocked.Increment(ref _loads) == 1)
+            {
+                await rendezvous.ArriveAsync();
+            }
+
+            return keys;
+        }
+
+        public Task StoreKeyAsync(SerializedKey key, CancellationToken cancellationToken) => inner.StoreKeyAsync(key, cancellationToken);
+
+        public Task DeleteKeyAsync(string id, CancellationToken cancellationToken) => inner.DeleteKeyAsync(id, cancellationToken);
+
+        public Task<IAsyncDisposable> LockForKeyCreationAsync(CancellationToken cancellationToken) => inner.LockForKeyCreationAsync(cancellationToken);
+    }
 
     [Fact]
     public async Task Key_goes_through_announce_activate_retire_delete_with_default_timings()
