@@ -66,4 +66,20 @@ public sealed class ValidatedJwtCacheTests
         Assert.Null(cache.TryGet(keys[0], Now, Skew));
         Assert.NotNull(cache.TryGet(keys[2], Now, Skew));
     }
+
+    [Fact]
+    public void Copies_keep_identity_model_case_sensitive_claim_lookups()
+    {
+        // JsonWebTokenHandler hands out CaseSensitiveClaimsIdentity; a cached request must see the same lookups as
+        // the first one.
+        var cache = new ValidatedJwtCache(10);
+        var key = ValidatedJwtCache.Hash("a.b.c");
+        cache.Add(key, new Microsoft.IdentityModel.Tokens.CaseSensitiveClaimsIdentity([new Claim("scope", "api1")], "test"),
+            DateTimeOffset.MinValue, Now.AddHours(1));
+
+        var copy = cache.TryGet(key, Now, Skew)!;
+        Assert.IsType<Microsoft.IdentityModel.Tokens.CaseSensitiveClaimsIdentity>(copy);
+        Assert.Null(copy.FindFirst("SCOPE"));
+        Assert.Equal("api1", copy.FindFirst("scope")!.Value);
+    }
 }
