@@ -36,12 +36,7 @@ public static partial class CastellanHostApp
             .AddInMemoryApiResources(loaded.ApiResources)
             .AddInMemoryIdentityResources(loaded.IdentityResources);
 
-        if (builder.Configuration["Castellan:SigningKey:Path"] is { Length: > 0 } pemPath)
-        {
-            // Relative paths are resolved against the content root, like KeyManagement.KeyPath.
-            pemPath = Path.IsPathRooted(pemPath) ? pemPath : Path.Combine(builder.Environment.ContentRootPath, pemPath);
-            castellan.AddSigningKeyFromPemFile(pemPath, builder.Configuration["Castellan:SigningKey:Algorithm"] ?? SigningAlgorithms.RS256);
-        }
+        AddStaticSigningKey(builder, castellan);
 
         builder.Services.AddHealthChecks().AddCastellanChecks();
 
@@ -69,6 +64,40 @@ public static partial class CastellanHostApp
     /// certificate protects them: <c>Castellan:DataProtection:CertificatePath</c> (PKCS#12) and
     /// <c>CertificatePassword</c>.
     /// </summary>
+    /// <summary>
+    /// <c>Castellan:SigningKey:Path</c>: a key the operator manages, as a PEM private key or a PKCS#12 certificate
+    /// (<c>.pfx</c>/<c>.p12</c>, with <c>Password</c>). It turns automatic key management off.
+    /// </summary>
+    private static void AddStaticSigningKey(WebApplicationBuilder builder, ICastellanBuilder castellan)
+    {
+        var section = builder.Configuration.GetSection($"{HostConfiguration.SectionName}:SigningKey");
+        if (section["Path"] is not { Length: > 0 } path)
+        {
+            return;
+        }
+
+        // Relative paths are resolved against the content root, like KeyManagement.KeyPath.
+        path = Path.Combine(builder.Environment.ContentRootPath, path);
+        var algorithm = section["Algorithm"] ?? SigningAlgorithms.RS256;
+        try
+        {
+            if (path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase))
+            {
+                // The certificate must outlive this method: the signing key lives as long as the app.
+                var certificate = X509CertificateLoader.LoadPkcs12FromFile(path, section["Password"], X509KeyStorageFlags.EphemeralKeySet);
+                castellan.AddSigningCredential(certificate, algorithm);
+            }
+            else
+            {
+                castellan.AddSigningKeyFromPemFile(path, algorithm);
+            }
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            throw new CastellanConfigurationException([$"{HostConfiguration.SectionName}:SigningKey:Path: '{path}' could not be used as a {algorithm} signing key ({ex.Message})."]);
+        }
+    }
+
     /// <returns>The Data Protection key folder when its keys are stored unencrypted, else null.</returns>
     private static string? ConfigureDataProtection(WebApplicationBuilder builder, string keyPath)
     {

@@ -172,6 +172,46 @@ public sealed class HostTests
     }
 
     [Fact]
+    public async Task Static_pfx_signing_certificate_is_used_and_published()
+    {
+        using var root = new TempDirectory();
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=castellan-signing", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        await File.WriteAllBytesAsync(Path.Combine(root.Path, "signing.pfx"),
+            certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"));
+
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+            "--Castellan:SigningKey:Path=signing.pfx", "--Castellan:SigningKey:Password=pfx-password")));
+        using var http = host.CreateClient();
+        var token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
+        Assert.True((await TestTokens.ValidateAsync(http, token, host.BaseAddress, "api1")).IsValid);
+        var key = Assert.Single((await TestTokens.GetJwksAsync(http)).Keys);
+        Assert.Equal(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(rsa.ExportParameters(false).Modulus), key.N);
+        Assert.Equal(key.Kid, new JsonWebToken(token).Kid);
+    }
+
+    [Theory]
+    [InlineData("signing.pfx", "wrong-password")]
+    [InlineData("missing.pem", "")]
+    [InlineData("not-a-key.pem", "")]
+    public void Unusable_static_signing_key_is_a_named_configuration_error(string path, string password)
+    {
+        using var root = new TempDirectory();
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=x", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        File.WriteAllBytes(Path.Combine(root.Path, "signing.pfx"), certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"));
+        File.WriteAllText(Path.Combine(root.Path, "not-a-key.pem"), "hello");
+
+        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+            $"--Castellan:SigningKey:Path={path}", $"--Castellan:SigningKey:Password={password}")));
+        Assert.Contains("Castellan:SigningKey:Path", Assert.Single(ex.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_endpoint_reports_healthy()
     {
         using var root = new TempDirectory();
