@@ -1,7 +1,9 @@
 using Castellan.Keys;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Castellan.Host;
 
@@ -39,6 +41,7 @@ public static partial class CastellanHostApp
         AddStaticSigningKey(builder, castellan);
 
         builder.Services.AddHealthChecks().AddCastellanChecks();
+        var rateLimited = ConfigureRateLimiting(builder);
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Castellan.Host");
@@ -53,17 +56,59 @@ public static partial class CastellanHostApp
         }
 
         app.Lifetime.ApplicationStarted.Register(() => LogListening(logger, string.Join(", ", app.Urls)));
-        app.MapCastellan();
+        var castellanEndpoints = app.MapCastellan();
+        if (rateLimited)
+        {
+            app.UseRateLimiter();
+            castellanEndpoints.RequireRateLimiting(RateLimitPolicy);
+        }
+
         app.MapHealthChecks("/health");
         return app;
     }
 
+    private const string RateLimitPolicy = "castellan";
+
     /// <summary>
-    /// Signing keys are encrypted with Data Protection; its own keys live beside them (or in
-    /// <c>Castellan:DataProtection:Path</c>) so a restart can decrypt. On Linux those keys are plain XML unless a
-    /// certificate protects them: <c>Castellan:DataProtection:CertificatePath</c> (PKCS#12) and
-    /// <c>CertificatePassword</c>.
+    /// <c>Castellan:RateLimiting:PermitLimit</c> requests per <c>Window</c> (default 1 minute) per client address on
+    /// Castellan's endpoints, against secret guessing. Off unless configured: behind a proxy every caller would share
+    /// the proxy's address.
     /// </summary>
+    private static bool ConfigureRateLimiting(WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection($"{HostConfiguration.SectionName}:RateLimiting");
+        if (!section.Exists())
+        {
+            return false;
+        }
+
+        int permitLimit;
+        TimeSpan window;
+        try
+        {
+            permitLimit = section.GetValue<int>("PermitLimit");
+            window = section.GetValue("Window", TimeSpan.FromMinutes(1));
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new CastellanConfigurationException([$"{HostConfiguration.SectionName}:RateLimiting: {ex.InnerException?.Message ?? ex.Message}"]);
+        }
+
+        if (permitLimit <= 0 || window <= TimeSpan.Zero)
+        {
+            throw new CastellanConfigurationException([$"{HostConfiguration.SectionName}:RateLimiting: PermitLimit must be a positive number and Window a positive time span (e.g. \"00:01:00\")."]);
+        }
+
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = permitLimit, Window = window }));
+        });
+        return true;
+    }
+
     /// <summary>
     /// <c>Castellan:SigningKey:Path</c>: a key the operator manages, as a PEM private key or a PKCS#12 certificate
     /// (<c>.pfx</c>/<c>.p12</c>, with <c>Password</c>). It turns automatic key management off.
@@ -98,6 +143,12 @@ public static partial class CastellanHostApp
         }
     }
 
+    /// <summary>
+    /// Signing keys are encrypted with Data Protection; its own keys live beside them (or in
+    /// <c>Castellan:DataProtection:Path</c>) so a restart can decrypt. On Linux those keys are plain XML unless a
+    /// certificate protects them: <c>Castellan:DataProtection:CertificatePath</c> (PKCS#12) and
+    /// <c>CertificatePassword</c>.
+    /// </summary>
     /// <returns>The Data Protection key folder when its keys are stored unencrypted, else null.</returns>
     private static string? ConfigureDataProtection(WebApplicationBuilder builder, string keyPath)
     {

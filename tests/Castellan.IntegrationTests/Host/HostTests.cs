@@ -212,6 +212,37 @@ public sealed class HostTests
     }
 
     [Fact]
+    public async Task Configured_rate_limit_answers_429_on_castellan_endpoints_but_not_on_health()
+    {
+        using var root = new TempDirectory();
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+            "--Castellan:RateLimiting:PermitLimit=2", "--Castellan:RateLimiting:Window=00:10:00")));
+        using var http = host.CreateClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await TestTokens.RequestAsync(http, "demo-client", "guess-" + i, "api1");
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await http.GetAsync(".well-known/openid-configuration")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("--Castellan:RateLimiting:PermitLimit=0")]
+    [InlineData("--Castellan:RateLimiting:PermitLimit=many")]
+    [InlineData("--Castellan:RateLimiting:Window=soon")]
+    public void Bad_rate_limit_settings_are_named_configuration_errors(string setting)
+    {
+        using var root = new TempDirectory();
+        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.Args(root.Path, 0, setting)));
+        Assert.Contains("Castellan:RateLimiting", Assert.Single(ex.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_endpoint_reports_healthy()
     {
         using var root = new TempDirectory();
