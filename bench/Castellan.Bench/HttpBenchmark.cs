@@ -15,7 +15,7 @@ namespace Castellan.Bench;
 /// </summary>
 internal static class HttpBenchmark
 {
-    private static readonly string[] TokenVariants = ["floor", "castellan-rs256", "castellan-es256", "openiddict-tuned", "openiddict-default"];
+    private static readonly string[] TokenVariants = ["floor", "castellan-rs256", "castellan-es256", "openiddict-tuned", "openiddict-default", NodePeer.Variant];
     private static readonly string[] ApiVariants = ["api-none", "api-verify", "api-jwtbearer", "api-castellan", "api-castellan-nocache", "api-castellan-ref-nocache", "api-castellan-ref-cache"];
 
     private sealed record Settings(int Duration, int Warmup, int Connections, int Threads, HashSet<string>? Only);
@@ -92,7 +92,18 @@ internal static class HttpBenchmark
     private static async Task<Result> MeasureAsync(string variant, string keyPem, string? authority, string path, string script, Settings settings, Process? companion)
     {
         var port = FreePort();
-        using var child = StartChild(variant, port, keyPem, authority);
+        Process started;
+        try
+        {
+            started = StartChild(variant, port, keyPem, authority);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // A peer that cannot run here (no Node.js) is reported, not fatal to the other variants.
+            return new Result(variant, 0, 0, 0, 0, 0, 0, ex.Message);
+        }
+
+        using var child = started;
         try
         {
             await WaitReadyAsync(port);
@@ -124,22 +135,23 @@ internal static class HttpBenchmark
 
     private static Process StartChild(string variant, int port, string keyPem, string? authority)
     {
-        var info = new ProcessStartInfo(Environment.ProcessPath!)
+        var info = variant == NodePeer.Variant ? NodePeer.StartInfo(port, keyPem) : new ProcessStartInfo(Environment.ProcessPath!);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        if (variant != NodePeer.Variant)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-        {
-            info.ArgumentList.Add(typeof(HttpBenchmark).Assembly.Location);
-        }
-
-        foreach (var arg in new[] { "serve", variant, port.ToString(CultureInfo.InvariantCulture), keyPem, authority ?? "" })
-        {
-            if (arg.Length > 0)
+            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
             {
-                info.ArgumentList.Add(arg);
+                info.ArgumentList.Add(typeof(HttpBenchmark).Assembly.Location);
+            }
+
+            foreach (var arg in new[] { "serve", variant, port.ToString(CultureInfo.InvariantCulture), keyPem, authority ?? "" })
+            {
+                if (arg.Length > 0)
+                {
+                    info.ArgumentList.Add(arg);
+                }
             }
         }
 
@@ -292,6 +304,8 @@ internal static class HttpBenchmark
         Ratio("castellan-rs256 / floor (tokens/s)", "castellan-rs256", "floor", 0.90);
         Ratio("castellan-rs256 / openiddict-tuned (tokens/s)", "castellan-rs256", "openiddict-tuned");
         Ratio("castellan-rs256 / openiddict-default (tokens/s)", "castellan-rs256", "openiddict-default");
+        Ratio("castellan-rs256 / node-oidc-provider (tokens/s)", "castellan-rs256", NodePeer.Variant);
+        Ratio("node-oidc-provider / floor (tokens/s)", NodePeer.Variant, "floor");
         Ratio("castellan-es256 / floor (tokens/s)", "castellan-es256", "floor");
         if (results.TryGetValue("castellan-es256", out var es) && es.Failure is null)
         {
