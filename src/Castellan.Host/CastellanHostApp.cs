@@ -37,6 +37,7 @@ public static partial class CastellanHostApp
             .AddInMemoryApiScopes(loaded.ApiScopes)
             .AddInMemoryApiResources(loaded.ApiResources)
             .AddInMemoryIdentityResources(loaded.IdentityResources);
+        builder.Services.AddSingleton(loaded);
 
         AddStaticSigningKey(builder, castellan);
 

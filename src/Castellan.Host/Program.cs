@@ -1,5 +1,10 @@
 using Castellan.Host;
 
+if (HostCommands.IsCommand(args))
+{
+    return HostCommands.Run(args, Console.Out, Console.Error, Console.In);
+}
+
 // Operator mistakes (a bad configuration, a missing or unreadable file) end with a message and exit code 2,
 // not a stack trace.
 WebApplication app;
@@ -7,10 +12,10 @@ try
 {
     app = CastellanHostApp.Build(args);
 }
-catch (Exception ex) when (IsOperatorError(ex))
+catch (Exception ex) when (OperatorErrors.Is(ex))
 {
-    await Console.Error.WriteLineAsync(Describe(ex));
-    return 2;
+    await Console.Error.WriteLineAsync(OperatorErrors.Describe(ex));
+    return OperatorErrors.ExitCode;
 }
 
 try
@@ -18,23 +23,8 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception ex) when (IsOperatorError(ex))
+catch (Exception ex) when (OperatorErrors.Is(ex))
 {
-    await Console.Error.WriteLineAsync(Describe(ex));
-    return 2;
+    await Console.Error.WriteLineAsync(OperatorErrors.Describe(ex));
+    return OperatorErrors.ExitCode;
 }
-
-static bool IsOperatorError(Exception ex) => ex is Castellan.CastellanConfigurationException
-    or Microsoft.Extensions.Options.OptionsValidationException
-    or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
-    or InvalidDataException or System.Text.Json.JsonException
-    or System.Security.Cryptography.CryptographicException or ArgumentException;
-
-static string Describe(Exception ex) => ex switch
-{
-    Microsoft.Extensions.Options.OptionsValidationException options =>
-        "Castellan options are invalid:" + Environment.NewLine + "  - " + string.Join(Environment.NewLine + "  - ", options.Failures),
-    InvalidDataException or System.Text.Json.JsonException => "A configuration file is not valid JSON: " + ex.Message,
-    System.Security.Cryptography.CryptographicException or ArgumentException => "The signing key could not be loaded: " + ex.Message,
-    _ => ex.Message,
-};

@@ -64,7 +64,8 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<IntrospectionResponseWriter>();
         services.TryAddSingleton<IntrospectionEndpoint>();
         services.TryAddSingleton<RevocationEndpoint>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CastellanStartupValidator>());
+        services.TryAddSingleton<CastellanStartupValidator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CastellanStartupValidator>(sp => sp.GetRequiredService<CastellanStartupValidator>()));
         return new CastellanBuilder(services);
     }
 

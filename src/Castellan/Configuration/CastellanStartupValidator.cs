@@ -27,6 +27,20 @@ internal sealed partial class CastellanStartupValidator(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        Validate();
+        var ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
+        LogLoaded(logger, configuration.Clients.Count, configuration.ApiScopes.Count, configuration.ApiResources.Count, configuration.IdentityResources.Count);
+        LogKeys(logger, string.Join(", ", ring.Signing.Select(s => $"{s.Key} (kid {s.Value.Key.KeyId})")),
+            keys.IsAutomatic ? (keyStore as FileSystemSigningKeyStore)?.Directory ?? keyStore.GetType().Name : "static signing credentials");
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Options, clients, scopes and resources, without touching the key store.</summary>
+    /// <exception cref="CastellanConfigurationException">Clients, scopes or resources do not fit together.</exception>
+    /// <exception cref="OptionsValidationException">Invalid <see cref="CastellanOptions"/>.</exception>
+    public void Validate()
+    {
         var algorithms = keys.IsAutomatic
             ? options.Value.KeyManagement.EffectiveSigningAlgorithms.ToArray()
             : staticKeys.Signing.Select(s => s.Algorithm).Distinct().ToArray();
@@ -40,14 +54,7 @@ internal sealed partial class CastellanStartupValidator(
         {
             throw new CastellanConfigurationException(errors);
         }
-
-        var ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
-        LogLoaded(logger, configuration.Clients.Count, configuration.ApiScopes.Count, configuration.ApiResources.Count, configuration.IdentityResources.Count);
-        LogKeys(logger, string.Join(", ", ring.Signing.Select(s => $"{s.Key} (kid {s.Value.Key.KeyId})")),
-            keys.IsAutomatic ? (keyStore as FileSystemSigningKeyStore)?.Directory ?? keyStore.GetType().Name : "static signing credentials");
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(1, LogLevel.Information, "Castellan configuration: {Clients} clients, {ApiScopes} API scopes, {ApiResources} API resources, {IdentityResources} identity resources.", EventName = "ConfigurationLoaded")]
     private static partial void LogLoaded(ILogger logger, int clients, int apiScopes, int apiResources, int identityResources);

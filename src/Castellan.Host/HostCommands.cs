@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+
+namespace Castellan.Host;
+
+/// <summary>
+/// Operator commands beside "run the server": check a configuration, make and hash client secrets. Anything that
+/// is not one of these commands starts the server, with the arguments as configuration.
+/// </summary>
+internal static class HostCommands
+{
+    private static readonly string[] Names = ["check-config", "new-secret", "hash-secret", "help", "--help", "-h", "-?"];
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader input)
+    {
+        var root = new RootCommand("Castellan token service. Without a command, runs the server; arguments are configuration (--config file.json, --Castellan:Key=value).");
+
+        var check = new Command("check-config", "Loads the configuration as the server would and validates it, without starting the server or touching keys. Exit code 0 when valid, 2 when not. Takes the same arguments as the server.")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        check.SetAction(result => CheckConfig([.. result.UnmatchedTokens], output, error));
+        root.Subcommands.Add(check);
+
+        var bytes = new Option<int>("--bytes") { Description = "Random bytes in the secret (16 to 64).", DefaultValueFactory = _ => 32 };
+        var newSecret = new Command("new-secret", "Generates a client or API secret and the sha256: value to put in the configuration file instead of it.") { bytes };
+        newSecret.SetAction(result => NewSecret(result.GetValue(bytes), output, error));
+        root.Subcommands.Add(newSecret);
+
+        var secret = new Argument<string?>("secret") { Description = "The secret; read from standard input when left out, so it stays out of the shell history.", Arity = ArgumentArity.ZeroOrOne };
+        var hashSecret = new Command("hash-secret", "Prints the sha256: form of a secret for the configuration file.") { secret };
+        hashSecret.SetAction(result => HashSecret(result.GetValue(secret) ?? input.ReadLine(), output, error));
+        root.Subcommands.Add(hashSecret);
+
+        var parsed = root.Parse(args[0] == "help" ? ["--help"] : args);
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    private static int CheckConfig(string[] args, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            var app = CastellanHostApp.Build(args, builder => builder.Logging.ClearProviders());
+            app.Services.ValidateCastellanConfiguration();
+            var loaded = app.Services.GetRequiredService<HostConfiguration.Loaded>();
+            output.WriteLine($"The configuration is valid: {loaded.Clients.Count} clients, {loaded.ApiScopes.Count} API scopes, " +
+                             $"{loaded.ApiResources.Count} API resources, {loaded.IdentityResources.Count} identity resources.");
+            if (loaded.IsDemo)
+            {
+                output.WriteLine("Nothing is configured, so the server would serve the DEMO configuration.");
+            }
+
+            return 0;
+        }
+        catch (Exception ex) when (OperatorErrors.Is(ex))
+        {
+            error.WriteLine(OperatorErrors.Describe(ex));
+            return OperatorErrors.ExitCode;
+        }
+    }
+
+    private static int NewSecret(int bytes, TextWriter output, TextWriter error)
+    {
+        if (bytes is < 16 or > 64)
+        {
+            error.WriteLine("--bytes must be between 16 and 64.");
+            return OperatorErrors.ExitCode;
+        }
+
+        // Hex: no '+', '/' or '=' that clients would have to form-encode in a Basic header (RFC 6749 §2.3.1).
+        var value = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
+        output.WriteLine($"secret: {value}");
+        output.WriteLine($"config: sha256:{Secret.Hash(value)}");
+        output.WriteLine("Give the secret to the client (it is not shown again); put the config value in ClientSecrets or ApiSecrets.");
+        return 0;
+    }
+
+    private static int HashSecret(string? value, TextWriter output, TextWriter error)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            error.WriteLine("No secret given (as an argument or on standard input).");
+            return OperatorErrors.ExitCode;
+        }
+
+        output.WriteLine($"sha256:{Secret.Hash(value)}");
+        return 0;
+    }
+}

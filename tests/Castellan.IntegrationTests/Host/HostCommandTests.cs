@@ -1,0 +1,98 @@
+using Castellan.Host;
+using Castellan.IntegrationTests.Infrastructure;
+
+namespace Castellan.IntegrationTests.Host;
+
+/// <summary>The host's operator commands: check-config, new-secret, hash-secret.</summary>
+public sealed class HostCommandTests
+{
+    private static (int ExitCode, string Output, string Error) Run(string stdin, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var input = new StringReader(stdin);
+        var code = HostCommands.Run(args, output, error, input);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Check_config_accepts_a_valid_file_without_starting_or_creating_keys()
+    {
+        using var root = new TempDirectory();
+        var config = Path.Combine(root.Path, "castellan.json");
+        await File.WriteAllTextAsync(config, """
+        {
+          "Castellan": {
+            "ApiScopes": [ { "Name": "orders.read" } ],
+            "ApiResources": [ { "Name": "orders", "Scopes": [ "orders.read" ] } ],
+            "Clients": [ { "ClientId": "c", "ClientSecrets": [ { "Value": "s" } ],
+                           "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "orders.read" ] } ]
+          }
+        }
+        """);
+
+        var (code, output, error) = Run("", "check-config", "--contentRoot", root.Path, "--config", config);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("valid: 1 clients, 1 API scopes, 1 API resources", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("DEMO", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(root.Path, ".castellan")));
+    }
+
+    [Theory]
+    [InlineData("""{ "Castellan": { "Clients": [ { "ClientId": "c", "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "nope" ] } ] } }""", "nope")]
+    [InlineData("""{ "Castellan": { "Clients": [ { "ClientId": "c", "AllowedGrantType": [ "client_credentials" ] } ] } }""", "AllowedGrantType")]
+    [InlineData("""{ "Castellan": """, "not valid JSON")]
+    public async Task Check_config_names_the_problem_and_exits_with_2(string json, string expected)
+    {
+        using var root = new TempDirectory();
+        var config = Path.Combine(root.Path, "castellan.json");
+        await File.WriteAllTextAsync(config, json);
+
+        var (code, _, error) = Run("", "check-config", "--contentRoot", root.Path, "--config", config);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_config_reports_invalid_options_given_on_the_command_line()
+    {
+        using var root = new TempDirectory();
+        var (code, _, error) = Run("", "check-config", "--contentRoot", root.Path, "--Castellan:KeyManagement:SigningAlgorithms:0=none");
+        Assert.Equal(2, code);
+        Assert.Contains("'none' is not supported", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void New_secret_prints_a_random_hex_secret_and_its_configuration_hash()
+    {
+        var (code, output, _) = Run("", "new-secret");
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries);
+        var secret = lines.Single(l => l.StartsWith("secret: ", StringComparison.Ordinal))["secret: ".Length..];
+        var config = lines.Single(l => l.StartsWith("config: ", StringComparison.Ordinal))["config: ".Length..];
+        Assert.Matches("^[0-9a-f]{64}$", secret);
+        Assert.Equal("sha256:" + Secret.Hash(secret), config);
+        Assert.Equal(Secret.Hash(secret), Secret.NormalizeConfiguredValue(config));
+
+        Assert.NotEqual(secret, Run("", "new-secret").Output.Split('\n')[0]["secret: ".Length..].Trim());
+        Assert.Equal(2, Run("", "new-secret", "--bytes", "8").ExitCode);
+    }
+
+    [Fact]
+    public void Hash_secret_reads_the_argument_or_standard_input()
+    {
+        Assert.Equal("sha256:" + Secret.Hash("s3cret"), Run("", "hash-secret", "s3cret").Output.Trim());
+        Assert.Equal("sha256:" + Secret.Hash("from stdin"), Run("from stdin\n", "hash-secret").Output.Trim());
+        Assert.Equal(2, Run("", "hash-secret").ExitCode);
+    }
+
+    [Fact]
+    public void Anything_else_is_not_a_command_and_runs_the_server()
+    {
+        Assert.False(HostCommands.IsCommand([]));
+        Assert.False(HostCommands.IsCommand(["--config", "x.json"]));
+        Assert.True(HostCommands.IsCommand(["check-config", "--config", "x.json"]));
+    }
+}
