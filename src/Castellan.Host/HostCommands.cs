@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using Castellan.Keys;
 
 namespace Castellan.Host;
 
@@ -9,11 +10,11 @@ namespace Castellan.Host;
 /// </summary>
 internal static class HostCommands
 {
-    private static readonly string[] Names = ["check-config", "new-secret", "hash-secret", "help", "--help", "-h", "-?"];
+    private static readonly string[] Names = ["check-config", "keys", "new-secret", "hash-secret", "help", "--help", "-h", "-?"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
-    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader input)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input)
     {
         var root = new RootCommand("Castellan token service. Without a command, runs the server; arguments are configuration (--config file.json, --Castellan:Key=value).");
 
@@ -23,6 +24,13 @@ internal static class HostCommands
         };
         check.SetAction(result => CheckConfig([.. result.UnmatchedTokens], output, error));
         root.Subcommands.Add(check);
+
+        var keys = new Command("keys", "Lists the signing keys in the key folder and where each stands (announced, signing, retired), with its dates. Reads only. Takes the same arguments as the server.")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        keys.SetAction((result, cancellationToken) => ListKeysAsync([.. result.UnmatchedTokens], output, error, cancellationToken));
+        root.Subcommands.Add(keys);
 
         var bytes = new Option<int>("--bytes") { Description = "Random bytes in the secret (16 to 64).", DefaultValueFactory = _ => 32 };
         var newSecret = new Command("new-secret", "Generates a client or API secret and the sha256: value to put in the configuration file instead of it.") { bytes };
@@ -35,7 +43,7 @@ internal static class HostCommands
         root.Subcommands.Add(hashSecret);
 
         var parsed = root.Parse(args[0] == "help" ? ["--help"] : args);
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
 
     private static int CheckConfig(string[] args, TextWriter output, TextWriter error)
@@ -60,6 +68,43 @@ internal static class HostCommands
             return OperatorErrors.ExitCode;
         }
     }
+
+    private static async Task<int> ListKeysAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var app = CastellanHostApp.Build(args, builder => builder.Logging.ClearProviders());
+            app.Services.ValidateCastellanConfiguration();
+            var provider = app.Services.GetRequiredService<KeyRingProvider>();
+            if (!provider.IsAutomatic)
+            {
+                output.WriteLine("Static signing keys are configured (Castellan:SigningKey); there is no key folder to list.");
+                return 0;
+            }
+
+            var reports = await provider.DescribeAsync(cancellationToken).ConfigureAwait(false);
+            if (reports.Count == 0)
+            {
+                output.WriteLine("No signing keys yet: the server creates the first one when it starts.");
+                return 0;
+            }
+
+            output.WriteLine($"{"kid",-24} {"alg",-6} {"status",-13} {"created",-17} {"signs from",-17} {"retires",-17} deleted after");
+            foreach (var key in reports)
+            {
+                output.WriteLine($"{key.Id,-24} {key.Algorithm,-6} {key.Status.ToString().ToLowerInvariant(),-13} {Date(key.Created)} {Date(key.SignsFrom)} {Date(key.RetiresAt)} {Date(key.DeletedAt)}");
+            }
+
+            return 0;
+        }
+        catch (Exception ex) when (OperatorErrors.Is(ex))
+        {
+            error.WriteLine(OperatorErrors.Describe(ex));
+            return OperatorErrors.ExitCode;
+        }
+    }
+
+    private static string Date(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + "Z";
 
     private static int NewSecret(int bytes, TextWriter output, TextWriter error)
     {

@@ -2,7 +2,7 @@ using Castellan.Host;
 
 if (HostCommands.IsCommand(args))
 {
-    return HostCommands.Run(args, Console.Out, Console.Error, Console.In);
+    return await HostCommands.RunAsync(args, Console.Out, Console.Error, Console.In);
 }
 
 // Operator mistakes (a bad configuration, a missing or unreadable file) end with a message and exit code 2,

@@ -292,5 +292,65 @@ internal sealed class KeyRingProvider : IDisposable
         return (serialized, key);
     }
 
+    /// <summary>
+    /// The stored keys and where each stands in its lifecycle now, by the same rules the ring is built with, for
+    /// operators. Reads only: nothing is created or deleted.
+    /// </summary>
+    public async Task<IReadOnlyList<KeyReport>> DescribeAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var stored = await _store.LoadKeysAsync(cancellationToken).ConfigureAwait(false);
+        var reports = new List<KeyReport>(stored.Count);
+        foreach (var group in stored.GroupBy(k => k.Algorithm, StringComparer.Ordinal))
+        {
+            var readable = group.Where(k => !IsPastRetention(k, now))
+                .Select(k => (Source: k, Key: Load(k))).Where(k => k.Key is not null)
+                .OrderByDescending(k => k.Source.Created).Select(k => (k.Source, k.Key!)).ToList();
+            var signingId = readable.Count > 0 ? SelectSigningKey(readable, now).KeyId : null;
+            foreach (var key in group.OrderBy(k => k.Created))
+            {
+                var status = !_options.EffectiveSigningAlgorithms.Contains(key.Algorithm) ? KeyStatus.NotConfigured
+                    : IsPastRetention(key, now) ? KeyStatus.Expired
+                    : !readable.Any(r => r.Source.Id == key.Id) ? KeyStatus.Unreadable
+                    : key.Id == signingId ? KeyStatus.Signing
+                    : now >= key.Created + _options.RotationInterval ? KeyStatus.Retired
+                    : KeyStatus.Announced;
+                // A first key signs at once (no relying party can hold an older key set); a successor once it has
+                // propagated.
+                var signsFrom = group.Any(k => k.Created < key.Created) ? key.Created + _options.PropagationTime : key.Created;
+                reports.Add(new KeyReport(key.Id, key.Algorithm, key.Created, signsFrom,
+                    key.Created + _options.RotationInterval, key.Created + _options.RotationInterval + _options.RetentionDuration, status));
+            }
+        }
+
+        return reports;
+    }
+
     public void Dispose() => _refreshLock.Dispose();
 }
+
+/// <summary>Where a stored key stands now.</summary>
+internal enum KeyStatus
+{
+    /// <summary>Published, not signing yet (propagating), or a newer key than the one signing.</summary>
+    Announced,
+
+    /// <summary>Signs new tokens for its algorithm.</summary>
+    Signing,
+
+    /// <summary>Past its rotation: published so tokens it signed still validate, until its retention ends.</summary>
+    Retired,
+
+    /// <summary>Past its retention: deleted at the next reload.</summary>
+    Expired,
+
+    /// <summary>Cannot be decrypted (Data Protection keys lost or changed) or read.</summary>
+    Unreadable,
+
+    /// <summary>Its algorithm is not in KeyManagement.SigningAlgorithms any more: neither published nor used.</summary>
+    NotConfigured,
+}
+
+/// <summary>One stored key and its lifecycle dates.</summary>
+internal sealed record KeyReport(string Id, string Algorithm, DateTimeOffset Created, DateTimeOffset SignsFrom,
+    DateTimeOffset RetiresAt, DateTimeOffset DeletedAt, KeyStatus Status);

@@ -6,12 +6,12 @@ namespace Castellan.IntegrationTests.Host;
 /// <summary>The host's operator commands: check-config, new-secret, hash-secret.</summary>
 public sealed class HostCommandTests
 {
-    private static (int ExitCode, string Output, string Error) Run(string stdin, params string[] args)
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string stdin, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
         using var input = new StringReader(stdin);
-        var code = HostCommands.Run(args, output, error, input);
+        var code = await HostCommands.RunAsync(args, output, error, input);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -31,7 +31,7 @@ public sealed class HostCommandTests
         }
         """);
 
-        var (code, output, error) = Run("", "check-config", "--contentRoot", root.Path, "--config", config);
+        var (code, output, error) = await RunAsync("", "check-config", "--contentRoot", root.Path, "--config", config);
 
         Assert.True(code == 0, error);
         Assert.Contains("valid: 1 clients, 1 API scopes, 1 API resources", output, StringComparison.Ordinal);
@@ -49,25 +49,25 @@ public sealed class HostCommandTests
         var config = Path.Combine(root.Path, "castellan.json");
         await File.WriteAllTextAsync(config, json);
 
-        var (code, _, error) = Run("", "check-config", "--contentRoot", root.Path, "--config", config);
+        var (code, _, error) = await RunAsync("", "check-config", "--contentRoot", root.Path, "--config", config);
 
         Assert.Equal(2, code);
         Assert.Contains(expected, error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Check_config_reports_invalid_options_given_on_the_command_line()
+    public async Task Check_config_reports_invalid_options_given_on_the_command_line()
     {
         using var root = new TempDirectory();
-        var (code, _, error) = Run("", "check-config", "--contentRoot", root.Path, "--Castellan:KeyManagement:SigningAlgorithms:0=none");
+        var (code, _, error) = await RunAsync("", "check-config", "--contentRoot", root.Path, "--Castellan:KeyManagement:SigningAlgorithms:0=none");
         Assert.Equal(2, code);
         Assert.Contains("'none' is not supported", error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void New_secret_prints_a_random_hex_secret_and_its_configuration_hash()
+    public async Task New_secret_prints_a_random_hex_secret_and_its_configuration_hash()
     {
-        var (code, output, _) = Run("", "new-secret");
+        var (code, output, _) = await RunAsync("", "new-secret");
         Assert.Equal(0, code);
         var lines = output.Split('\n', StringSplitOptions.TrimEntries);
         var secret = lines.Single(l => l.StartsWith("secret: ", StringComparison.Ordinal))["secret: ".Length..];
@@ -76,16 +76,51 @@ public sealed class HostCommandTests
         Assert.Equal("sha256:" + Secret.Hash(secret), config);
         Assert.Equal(Secret.Hash(secret), Secret.NormalizeConfiguredValue(config));
 
-        Assert.NotEqual(secret, Run("", "new-secret").Output.Split('\n')[0]["secret: ".Length..].Trim());
-        Assert.Equal(2, Run("", "new-secret", "--bytes", "8").ExitCode);
+        Assert.NotEqual(secret, (await RunAsync("", "new-secret")).Output.Split('\n')[0]["secret: ".Length..].Trim());
+        Assert.Equal(2, (await RunAsync("", "new-secret", "--bytes", "8")).ExitCode);
     }
 
     [Fact]
-    public void Hash_secret_reads_the_argument_or_standard_input()
+    public async Task Hash_secret_reads_the_argument_or_standard_input()
     {
-        Assert.Equal("sha256:" + Secret.Hash("s3cret"), Run("", "hash-secret", "s3cret").Output.Trim());
-        Assert.Equal("sha256:" + Secret.Hash("from stdin"), Run("from stdin\n", "hash-secret").Output.Trim());
-        Assert.Equal(2, Run("", "hash-secret").ExitCode);
+        Assert.Equal("sha256:" + Secret.Hash("s3cret"), (await RunAsync("", "hash-secret", "s3cret")).Output.Trim());
+        Assert.Equal("sha256:" + Secret.Hash("from stdin"), (await RunAsync("from stdin\n", "hash-secret")).Output.Trim());
+        Assert.Equal(2, (await RunAsync("", "hash-secret")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Keys_lists_the_key_the_server_created_with_its_lifecycle_without_changing_anything()
+    {
+        using var root = new TempDirectory();
+        var (_, before, _) = await RunAsync("", "keys", "--contentRoot", root.Path);
+        Assert.Contains("No signing keys yet", before, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(root.Path, ".castellan", "keys")) &&
+                     Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*").Length > 0);
+
+        string kid;
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path))))
+        {
+            using var http = host.CreateClient();
+            kid = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")).Kid;
+        }
+
+        var (code, output, error) = await RunAsync("", "keys", "--contentRoot", root.Path);
+        Assert.True(code == 0, error);
+        var line = Assert.Single(output.Split('\n'), l => l.StartsWith(kid, StringComparison.Ordinal));
+        Assert.Contains("RS256", line, StringComparison.Ordinal);
+        Assert.Contains("signing", line, StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*.json"));
+    }
+
+    [Fact]
+    public async Task Keys_says_when_a_static_key_is_configured()
+    {
+        using var root = new TempDirectory();
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        await File.WriteAllTextAsync(Path.Combine(root.Path, "signing.pem"), rsa.ExportPkcs8PrivateKeyPem());
+        var (code, output, _) = await RunAsync("", "keys", "--contentRoot", root.Path, "--Castellan:SigningKey:Path=signing.pem");
+        Assert.Equal(0, code);
+        Assert.Contains("Static signing keys", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -105,6 +105,34 @@ public sealed class KeyLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Describe_reports_each_keys_lifecycle_stage_without_changing_the_store()
+    {
+        using var provider = CreateProvider();
+        var a = SigningKid(await provider.GetAsync(default));
+        _time.Advance(TimeSpan.FromDays(76));
+        var b = PublishedKids(await provider.GetAsync(default)).Single(k => k != a);
+
+        var early = await provider.DescribeAsync(default);
+        Assert.Equal([(a, KeyStatus.Signing), (b, KeyStatus.Announced)], early.Select(r => (r.Id, r.Status)));
+        // The first key signed from its creation; the successor signs once it has propagated.
+        Assert.Equal(Start, early[0].SignsFrom);
+        Assert.Equal(Start + TimeSpan.FromDays(90), early[1].SignsFrom);
+
+        _time.Advance(TimeSpan.FromDays(14));
+        var report = await provider.DescribeAsync(default);
+        Assert.Equal([(a, KeyStatus.Retired), (b, KeyStatus.Signing)], report.Select(r => (r.Id, r.Status)));
+        Assert.Equal(Start + TimeSpan.FromDays(104), report[0].DeletedAt);
+
+        // Past A's retention the report says so, but only a reload deletes it.
+        _time.Advance(TimeSpan.FromDays(15));
+        Assert.Equal(KeyStatus.Expired, (await provider.DescribeAsync(default))[0].Status);
+        Assert.Equal(2, Directory.GetFiles(_directory, "castellan-key-*.json").Length);
+
+        using var ecOnly = CreateProvider(o => o.SigningAlgorithms = ["ES256"]);
+        Assert.All(await ecOnly.DescribeAsync(default), r => Assert.Equal(KeyStatus.NotConfigured, r.Status));
+    }
+
+    [Fact]
     public async Task Key_goes_through_announce_activate_retire_delete_with_default_timings()
     {
         using var provider = CreateProvider();
