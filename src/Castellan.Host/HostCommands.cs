@@ -29,7 +29,30 @@ internal static class HostCommands
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        keys.SetAction((result, cancellationToken) => ListKeysAsync([.. result.UnmatchedTokens], output, error, cancellationToken));
+        keys.SetAction((result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
+            provider => ListKeysAsync(provider, output, cancellationToken)));
+
+        var algorithm = new Option<string?>("--algorithm") { Description = "Only this algorithm (RS256, PS256, ES256); default: every configured one." };
+        var rotate = new Command("rotate", "Creates a successor key now. It is published at once and starts signing after KeyManagement.PropagationTime, like a scheduled successor; the schedule then counts from it.")
+        {
+            algorithm,
+        };
+        rotate.TreatUnmatchedTokensAsErrors = false;
+        rotate.SetAction((result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
+            provider => RotateAsync(provider, result.GetValue(algorithm), output, cancellationToken)));
+        keys.Subcommands.Add(rotate);
+
+        var kid = new Argument<string>("kid") { Description = "The key id, as `keys` lists it." };
+        var yes = new Option<bool>("--yes") { Description = "Confirms: tokens signed by this key stop validating once APIs refresh their key set." };
+        var delete = new Command("delete", "Removes a key at once, for a compromised key. If it was signing, the server creates and signs with a new key at its next reload. Other nodes drop it at their next reload (KeyCacheDuration) or restart.")
+        {
+            kid,
+            yes,
+        };
+        delete.TreatUnmatchedTokensAsErrors = false;
+        delete.SetAction((result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
+            provider => DeleteAsync(provider, result.GetValue(kid)!, result.GetValue(yes), output, error, cancellationToken)));
+        keys.Subcommands.Add(delete);
         root.Subcommands.Add(keys);
 
         var bytes = new Option<int>("--bytes") { Description = "Random bytes in the secret (16 to 64).", DefaultValueFactory = _ => 32 };
@@ -69,7 +92,8 @@ internal static class HostCommands
         }
     }
 
-    private static async Task<int> ListKeysAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    /// <summary>Builds the app as the server would (same configuration, key folder, Data Protection) and hands over its key provider.</summary>
+    private static async Task<int> WithKeysAsync(string[] args, TextWriter output, TextWriter error, Func<KeyRingProvider, Task<int>> action)
     {
         try
         {
@@ -78,30 +102,65 @@ internal static class HostCommands
             var provider = app.Services.GetRequiredService<KeyRingProvider>();
             if (!provider.IsAutomatic)
             {
-                output.WriteLine("Static signing keys are configured (Castellan:SigningKey); there is no key folder to list.");
+                output.WriteLine("Static signing keys are configured (Castellan:SigningKey); their lifecycle is yours, there is no key folder.");
                 return 0;
             }
 
-            var reports = await provider.DescribeAsync(cancellationToken).ConfigureAwait(false);
-            if (reports.Count == 0)
-            {
-                output.WriteLine("No signing keys yet: the server creates the first one when it starts.");
-                return 0;
-            }
-
-            output.WriteLine($"{"kid",-24} {"alg",-6} {"status",-13} {"created",-17} {"signs from",-17} {"retires",-17} deleted after");
-            foreach (var key in reports)
-            {
-                output.WriteLine($"{key.Id,-24} {key.Algorithm,-6} {key.Status.ToString().ToLowerInvariant(),-13} {Date(key.Created)} {Date(key.SignsFrom)} {Date(key.RetiresAt)} {Date(key.DeletedAt)}");
-            }
-
-            return 0;
+            return await action(provider).ConfigureAwait(false);
         }
-        catch (Exception ex) when (OperatorErrors.Is(ex))
+        catch (Exception ex) when (OperatorErrors.Is(ex) || ex is InvalidOperationException or IOException)
         {
-            error.WriteLine(OperatorErrors.Describe(ex));
+            error.WriteLine(ex is InvalidOperationException or IOException ? ex.Message : OperatorErrors.Describe(ex));
             return OperatorErrors.ExitCode;
         }
+    }
+
+    private static async Task<int> ListKeysAsync(KeyRingProvider provider, TextWriter output, CancellationToken cancellationToken)
+    {
+        var reports = await provider.DescribeAsync(cancellationToken).ConfigureAwait(false);
+        if (reports.Count == 0)
+        {
+            output.WriteLine("No signing keys yet: the server creates the first one when it starts.");
+            return 0;
+        }
+
+        output.WriteLine($"{"kid",-24} {"alg",-6} {"status",-13} {"created",-17} {"signs from",-17} {"retires",-17} deleted after");
+        foreach (var key in reports)
+        {
+            output.WriteLine($"{key.Id,-24} {key.Algorithm,-6} {key.Status.ToString().ToLowerInvariant(),-13} {Date(key.Created)} {Date(key.SignsFrom)} {Date(key.RetiresAt)} {Date(key.DeletedAt)}");
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> RotateAsync(KeyRingProvider provider, string? algorithm, TextWriter output, CancellationToken cancellationToken)
+    {
+        var algorithms = algorithm is null ? provider.ManagedAlgorithms : [algorithm];
+        foreach (var name in algorithms)
+        {
+            var id = await provider.RotateAsync(name, cancellationToken).ConfigureAwait(false);
+            output.WriteLine($"Created {name} key {id}: published now, signs after the propagation time.");
+        }
+
+        return await ListKeysAsync(provider, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<int> DeleteAsync(KeyRingProvider provider, string kid, bool confirmed, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (!confirmed)
+        {
+            error.WriteLine($"Deleting {kid} makes every token it signed fail at APIs once they refresh their key set. Add --yes to confirm.");
+            return OperatorErrors.ExitCode;
+        }
+
+        if (!await provider.DeleteAsync(kid, cancellationToken).ConfigureAwait(false))
+        {
+            error.WriteLine($"No stored key has the id '{kid}'. Run `keys` to list them.");
+            return OperatorErrors.ExitCode;
+        }
+
+        output.WriteLine($"Deleted {kid}. Restart the server nodes (or wait KeyManagement.KeyCacheDuration) so they stop publishing it.");
+        return 0;
     }
 
     private static string Date(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + "Z";

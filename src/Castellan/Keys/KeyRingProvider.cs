@@ -37,6 +37,9 @@ internal sealed class KeyRingProvider : IDisposable
         _logger = logger;
     }
 
+    /// <summary>The algorithms keys are kept for.</summary>
+    public IReadOnlyList<string> ManagedAlgorithms => _options.EffectiveSigningAlgorithms;
+
     /// <summary>Whether keys are created and rotated here (no static signing credential was configured).</summary>
     public bool IsAutomatic => _options.Enabled && _staticKeys.Signing.Count == 0;
 
@@ -198,9 +201,10 @@ internal sealed class KeyRingProvider : IDisposable
     }
 
     /// <summary>
-    /// The newest key that has finished propagating and is not retired. Right after the very first key is
-    /// created nothing has propagated; then the newest unretired key signs, as no relying party can hold
-    /// an older key set that lacks it.
+    /// The newest key that has finished propagating and is not retired. When none has (right after the very first
+    /// key was created, or after an operator's rotation within a young key's propagation time), the oldest
+    /// unretired key signs: it has been published longest, so relying parties most likely hold it already. A
+    /// lone first key is both, and signs at once, as no relying party can hold an older key set that lacks it.
     /// </summary>
     private SecurityKey SelectSigningKey(List<(SerializedKey Source, SecurityKey Key)> newestFirst, DateTimeOffset now)
     {
@@ -212,11 +216,11 @@ internal sealed class KeyRingProvider : IDisposable
             }
         }
 
-        foreach (var (source, key) in newestFirst)
+        for (var i = newestFirst.Count - 1; i >= 0; i--)
         {
-            if (now < source.Created + _options.RotationInterval)
+            if (now < newestFirst[i].Source.Created + _options.RotationInterval)
             {
-                return key;
+                return newestFirst[i].Key;
             }
         }
 
@@ -324,6 +328,62 @@ internal sealed class KeyRingProvider : IDisposable
         }
 
         return reports;
+    }
+
+    /// <summary>
+    /// Creates a successor now, outside the schedule (an operator's "rotate"). It is published at once and signs
+    /// after <see cref="KeyManagementOptions.PropagationTime"/>, like a scheduled successor; the schedule then
+    /// counts from it.
+    /// </summary>
+    public async Task<string> RotateAsync(string algorithm, CancellationToken cancellationToken)
+    {
+        if (!_options.EffectiveSigningAlgorithms.Contains(algorithm))
+        {
+            throw new InvalidOperationException($"'{algorithm}' is not in KeyManagement.SigningAlgorithms ({string.Join(", ", _options.EffectiveSigningAlgorithms)}).");
+        }
+
+        // Same lock order as a refresh: this provider's lock, then the store's creation lock.
+        await _refreshLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var creationLock = await _store.LockForKeyCreationAsync(cancellationToken).ConfigureAwait(false);
+            await using (creationLock.ConfigureAwait(false))
+            {
+                var (serialized, _) = await CreateAsync(algorithm, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                _ring = null;
+                return serialized.Id;
+            }
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+    }
+
+    /// <summary>Removes a key from the store (a compromised key). Other nodes drop it at their next reload.</summary>
+    /// <returns>False when no stored key has that id.</returns>
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        await _refreshLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stored = await _store.LoadKeysAsync(cancellationToken).ConfigureAwait(false);
+            var key = stored.FirstOrDefault(k => string.Equals(k.Id, id, StringComparison.Ordinal));
+            if (key is null)
+            {
+                return false;
+            }
+
+            await _store.DeleteKeyAsync(id, cancellationToken).ConfigureAwait(false);
+            _loaded.Remove(id);
+            _ring = null;
+            KeyLog.KeyDeleted(_logger, id, key.Algorithm);
+            return true;
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
     }
 
     public void Dispose() => _refreshLock.Dispose();

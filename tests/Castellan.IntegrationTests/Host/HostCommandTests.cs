@@ -113,6 +113,60 @@ public sealed class HostCommandTests
     }
 
     [Fact]
+    public async Task Keys_rotate_adds_an_announced_successor_that_the_server_publishes_but_does_not_sign_with_yet()
+    {
+        using var root = new TempDirectory();
+        var port = TestApp.FreePort();
+        string first;
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port))))
+        {
+            using var http = host.CreateClient();
+            first = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")).Kid;
+        }
+
+        var (code, output, error) = await RunAsync("", "keys", "rotate", "--contentRoot", root.Path);
+        Assert.True(code == 0, error);
+        var successor = Assert.Single(Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*.json"),
+            f => !f.Contains(first, StringComparison.Ordinal));
+        Assert.Contains("announced", output, StringComparison.Ordinal);
+
+        await using var restarted = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port)));
+        using var again = restarted.CreateClient();
+        var kids = (await TestTokens.GetJwksAsync(again)).Keys.Select(k => k.Kid).ToList();
+        Assert.Equal(2, kids.Count);
+        Assert.Contains(kids, k => successor.Contains(k, StringComparison.Ordinal));
+        Assert.Equal(first, new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(again, "demo-client", "demo-secret")).Kid);
+
+        Assert.Equal(2, (await RunAsync("", "keys", "rotate", "--algorithm", "HS256", "--contentRoot", root.Path)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Keys_delete_needs_confirmation_and_a_known_kid_and_the_server_then_signs_with_a_new_key()
+    {
+        using var root = new TempDirectory();
+        var port = TestApp.FreePort();
+        string compromised;
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port))))
+        {
+            using var http = host.CreateClient();
+            compromised = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")).Kid;
+        }
+
+        Assert.Equal(2, (await RunAsync("", "keys", "delete", compromised, "--contentRoot", root.Path)).ExitCode);
+        Assert.Equal(2, (await RunAsync("", "keys", "delete", "no-such-kid", "--yes", "--contentRoot", root.Path)).ExitCode);
+        var (code, _, error) = await RunAsync("", "keys", "delete", compromised, "--yes", "--contentRoot", root.Path);
+        Assert.True(code == 0, error);
+
+        await using var restarted = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port)));
+        using var again = restarted.CreateClient();
+        var jwks = await TestTokens.GetJwksAsync(again);
+        Assert.DoesNotContain(jwks.Keys, k => k.Kid == compromised);
+        var kid = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(again, "demo-client", "demo-secret")).Kid;
+        Assert.NotEqual(compromised, kid);
+        Assert.Contains(jwks.Keys, k => k.Kid == kid);
+    }
+
+    [Fact]
     public async Task Keys_says_when_a_static_key_is_configured()
     {
         using var root = new TempDirectory();

@@ -105,6 +105,28 @@ public sealed class KeyLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Operator_rotation_publishes_a_successor_that_signs_only_after_propagating()
+    {
+        using var provider = CreateProvider();
+        var a = SigningKid(await provider.GetAsync(default));
+
+        // Day 5: rotate by hand while A itself is still young. B is published, A keeps signing.
+        _time.Advance(TimeSpan.FromDays(5));
+        var b = await provider.RotateAsync("RS256", default);
+        var ring = await provider.GetAsync(default);
+        Assert.Equal(a, SigningKid(ring));
+        Assert.Equal(new[] { a, b }.Order(), PublishedKids(ring).Order());
+
+        // Day 18: B has not propagated yet. Day 19: it has, and signs.
+        _time.Advance(TimeSpan.FromDays(13));
+        Assert.Equal(a, SigningKid(await provider.GetAsync(default)));
+        _time.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(b, SigningKid(await provider.GetAsync(default)));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => provider.RotateAsync("ES256", default));
+    }
+
+    [Fact]
     public async Task Describe_reports_each_keys_lifecycle_stage_without_changing_the_store()
     {
         using var provider = CreateProvider();
