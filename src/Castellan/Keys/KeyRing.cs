@@ -26,7 +26,7 @@ internal sealed class KeyRing
         RefreshAfter = refreshAfter;
         JwksJson = WriteJwks(published);
         ValidationKeys = published.Select(p => p.ToSecurityKey()).ToArray();
-        ETag = "\"" + Convert.ToHexString(SHA256.HashData(JwksJson), 0, 16) + "\"";
+        ETag = Protocol.EntityTags.Of(JwksJson);
     }
 
     public string DefaultAlgorithm { get; }

@@ -204,16 +204,18 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
         Assert.Equal(token.Alg, key.Alg);
     }
 
-    [Fact]
-    public async Task Jwks_has_an_etag_and_conditional_get_returns_304()
+    [Theory]
+    [InlineData(JwksPath)]
+    [InlineData(DiscoveryPath)]
+    public async Task Document_has_an_etag_and_conditional_get_returns_304(string path)
     {
-        using var first = await _http.GetAsync(JwksPath);
+        using var first = await _http.GetAsync(path);
         var etag = first.Headers.ETag;
         Assert.NotNull(etag);
         Assert.False(etag.IsWeak);
         Assert.NotNull(first.Headers.CacheControl?.MaxAge);
 
-        using var conditional = new HttpRequestMessage(HttpMethod.Get, JwksPath);
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, path);
         conditional.Headers.IfNoneMatch.Add(etag);
         using var notModified = await _http.SendAsync(conditional);
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
@@ -222,40 +224,57 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("\"0000\", {0}")]
-    [InlineData("W/{0}")]
-    [InlineData("*")]
-    public async Task Conditional_get_follows_if_none_match_list_rules(string format)
+    [InlineData("\"0000\", {0}", JwksPath)]
+    [InlineData("W/{0}", JwksPath)]
+    [InlineData("*", JwksPath)]
+    [InlineData("\"0000\", {0}", DiscoveryPath)]
+    [InlineData("W/{0}", DiscoveryPath)]
+    public async Task Conditional_get_follows_if_none_match_list_rules(string format, string path)
     {
         // RFC 9110 §13.1.2: If-None-Match is "*" or a list of entity tags compared weakly; a match means 304 for GET.
-        using var first = await _http.GetAsync(JwksPath);
+        using var first = await _http.GetAsync(path);
         var etag = first.Headers.ETag!.Tag;
-        using var request = new HttpRequestMessage(HttpMethod.Get, JwksPath);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.TryAddWithoutValidation("If-None-Match", format.Replace("{0}", etag, StringComparison.Ordinal));
         using var response = await _http.SendAsync(request);
         Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
     }
 
     [Theory]
-    [InlineData("\"0000\"")]
-    [InlineData("W/\"0000\"")]
-    public async Task Conditional_get_with_another_etag_returns_the_key_set(string other)
+    [InlineData("\"0000\"", JwksPath)]
+    [InlineData("W/\"0000\"", JwksPath)]
+    [InlineData("\"0000\"", DiscoveryPath)]
+    public async Task Conditional_get_with_another_etag_returns_the_document(string other, string path)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, JwksPath);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.TryAddWithoutValidation("If-None-Match", other);
         using var response = await _http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.NotEmpty(json.RootElement.GetProperty("keys").EnumerateArray());
+        Assert.Equal(JsonValueKind.Object, json.RootElement.ValueKind);
+        Assert.NotEmpty(json.RootElement.EnumerateObject());
+    }
+
+    [Theory]
+    [InlineData(JwksPath)]
+    [InlineData(DiscoveryPath)]
+    public async Task Etag_is_stable_across_requests(string path)
+    {
+        using var first = await _http.GetAsync(path);
+        using var second = await _http.GetAsync(path);
+        Assert.Equal(first.Headers.ETag, second.Headers.ETag);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
     }
 
     [Fact]
-    public async Task Etag_is_stable_across_requests()
+    public async Task Discovery_etag_differs_per_issuer()
     {
-        using var first = await _http.GetAsync(JwksPath);
-        using var second = await _http.GetAsync(JwksPath);
-        Assert.Equal(first.Headers.ETag, second.Headers.ETag);
-        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        // Without IssuerUri the document names the host the caller used, so each host name has its own tag.
+        using var byAddress = await _http.GetAsync(DiscoveryPath);
+        using var request = new HttpRequestMessage(HttpMethod.Get, DiscoveryPath);
+        request.Headers.Host = "localhost:" + new Uri(_server.BaseAddress).Port;
+        using var byName = await _http.SendAsync(request);
+        Assert.NotEqual(byAddress.Headers.ETag, byName.Headers.ETag);
     }
 
     // Third-party parsers.

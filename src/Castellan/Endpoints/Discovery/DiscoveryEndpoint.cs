@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Castellan.Endpoints.Token;
@@ -7,6 +8,7 @@ using Castellan.Protocol;
 using Castellan.Resources;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace Castellan.Endpoints.Discovery;
 
@@ -36,9 +38,9 @@ internal sealed class DiscoveryEndpoint(
         var ring = await keys.GetAsync(context.RequestAborted).ConfigureAwait(false);
 
         var response = context.Response;
-        response.ContentType = "application/json; charset=utf-8";
         response.Headers.CacheControl = _cacheControl;
-        await using (var writer = new Utf8JsonWriter(response.BodyWriter))
+        var body = new ArrayBufferWriter<byte>(2048);
+        using (var writer = new Utf8JsonWriter(body))
         {
             writer.WriteStartObject();
             writer.WriteString("issuer", issuer);
@@ -85,6 +87,23 @@ internal sealed class DiscoveryEndpoint(
             WriteArray(writer, "access_token_signing_alg_values_supported", ring.Algorithms);
             writer.WriteEndObject();
         }
+
+        // The document depends on the issuer (the request's host when IssuerUri is not set), the configuration and
+        // the key ring, so its tag is a hash of the bytes: a client revalidating gets 304 until any of them changes.
+        var etag = EntityTags.Of(body.WrittenSpan);
+        response.Headers.ETag = etag;
+        if (WellKnown.IfNoneMatch(context.Request, etag))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = body.WrittenCount;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await response.Body.WriteAsync(body.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        }
     }
 
     private static readonly string[] SecretAuthMethods = [ClientAuthenticationMethods.ClientSecretBasic, ClientAuthenticationMethods.ClientSecretPost];
@@ -116,6 +135,29 @@ internal static class WellKnown
 
         context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
         context.Response.Headers.Allow = "GET, HEAD";
+        return false;
+    }
+
+    /// <summary>
+    /// RFC 9110 §13.1.2: If-None-Match is "*" or a list of entity tags, compared weakly. An exact string compare
+    /// missed lists (as caches send them) and W/ tags, answering 200 where 304 was due.
+    /// </summary>
+    public static bool IfNoneMatch(HttpRequest request, string etag)
+    {
+        if (request.Headers.IfNoneMatch.Count == 0)
+        {
+            return false;
+        }
+
+        var current = new EntityTagHeaderValue(etag);
+        foreach (var tag in request.GetTypedHeaders().IfNoneMatch)
+        {
+            if (tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, useStrongComparison: false))
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 }

@@ -2,7 +2,6 @@ using Castellan.Endpoints.Discovery;
 using Castellan.Keys;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Castellan.Endpoints.Jwks;
 
@@ -25,7 +24,7 @@ internal sealed class JwksEndpoint(KeyRingProvider keys, IOptions<CastellanOptio
         var response = context.Response;
         response.Headers.CacheControl = _cacheControl;
         response.Headers.ETag = ring.ETag;
-        if (Matches(context.Request, ring.ETag))
+        if (WellKnown.IfNoneMatch(context.Request, ring.ETag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return;
@@ -38,28 +37,5 @@ internal sealed class JwksEndpoint(KeyRingProvider keys, IOptions<CastellanOptio
         {
             await response.Body.WriteAsync(ring.JwksJson, context.RequestAborted).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// RFC 9110 §13.1.2: If-None-Match is "*" or a list of entity tags, compared weakly. An exact string compare
-    /// missed lists (as caches send them) and W/ tags, answering 200 where 304 was due.
-    /// </summary>
-    private static bool Matches(HttpRequest request, string etag)
-    {
-        if (request.Headers.IfNoneMatch.Count == 0)
-        {
-            return false;
-        }
-
-        var current = new EntityTagHeaderValue(etag);
-        foreach (var tag in request.GetTypedHeaders().IfNoneMatch)
-        {
-            if (tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, useStrongComparison: false))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
