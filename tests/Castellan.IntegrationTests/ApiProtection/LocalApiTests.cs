@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Castellan.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
@@ -11,9 +12,38 @@ namespace Castellan.IntegrationTests.ApiProtection;
 public sealed class LocalApiTests
 {
     [Fact]
-    public async Task Local_api_accepts_jwt_and_reference_tokens_without_calling_its_own_endpoints()
+    public async Task Local_api_refuses_hostile_and_forged_tokens_with_401_never_500()
     {
         using var root = new TempDirectory();
+        await using var server = await StartAsync(root, out _);
+        using var http = server.CreateClient();
+        var valid = await TestTokens.GetAccessTokenAsync(http, "admin", "s", "users.manage");
+        var parts = valid.Split('.');
+        var flipped = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(parts[2]);
+        flipped[0] ^= 1;
+
+        string[] hostile =
+        [
+            "Bearer ", "Bearer a.b.c", "Bearer ....", "Bearer " + new string('x', 20_000), "Bearer %00%0d%0a",
+            "Bearer eyJhbGciOiJub25lIn0." + parts[1] + ".",
+            "Bearer " + parts[0] + "." + parts[1] + "." + Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(flipped),
+            "Bearer " + valid + " extra", "Basic " + valid, "bearer",
+        ];
+        foreach (var header in hostile)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "users");
+            request.Headers.TryAddWithoutValidation("Authorization", header);
+            using var response = await http.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{header[..Math.Min(40, header.Length)]}: {(int)response.StatusCode}");
+        }
+
+        using var ok = new HttpRequestMessage(HttpMethod.Get, "users");
+        ok.Headers.TryAddWithoutValidation("Authorization", "Bearer " + valid);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(ok)).StatusCode);
+    }
+
+    private static Task<TestApp> StartAsync(TempDirectory root, out Func<int> selfCalls)
+    {
         var builder = WebApplication.CreateBuilder(TestApp.Args(root.Path));
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(root.Path, "dp")));
         builder.Services.AddCastellan(o => o.KeyManagement.KeyPath = Path.Combine(root.Path, "keys"))
@@ -27,12 +57,13 @@ public sealed class LocalApiTests
             .AddLocalApiAuthentication("users");
         builder.Services.AddAuthorization();
         var app = builder.Build();
-        var selfCalls = 0;
+        var counter = new StrongBox<int>();
+        selfCalls = () => Volatile.Read(ref counter.Value);
         app.Use((context, next) =>
         {
             if (context.Request.Path.StartsWithSegments("/.well-known") || context.Request.Path.StartsWithSegments("/connect/introspect"))
             {
-                Interlocked.Increment(ref selfCalls);
+                Interlocked.Increment(ref counter.Value);
             }
 
             return next(context);
@@ -40,7 +71,14 @@ public sealed class LocalApiTests
         app.MapCastellan();
         app.MapGet("/users", (HttpContext context) => context.User.FindFirst("client_id")?.Value)
             .RequireAuthorization(p => p.AddAuthenticationSchemes(LocalApiAuthenticationExtensions.DefaultScheme).RequireAuthenticatedUser());
-        await using var server = await TestApp.StartAsync(app);
+        return TestApp.StartAsync(app);
+    }
+
+    [Fact]
+    public async Task Local_api_accepts_jwt_and_reference_tokens_without_calling_its_own_endpoints()
+    {
+        using var root = new TempDirectory();
+        await using var server = await StartAsync(root, out var selfCalls);
         using var http = server.CreateClient();
 
         foreach (var client in new[] { "admin", "admin-ref" })
@@ -53,7 +91,7 @@ public sealed class LocalApiTests
             Assert.Equal(client, await response.Content.ReadAsStringAsync());
         }
 
-        Assert.Equal(0, selfCalls);
+        Assert.Equal(0, selfCalls());
 
         var otherAudience = await TestTokens.GetAccessTokenAsync(http, "admin", "s", "api2");
         using var refused = new HttpRequestMessage(HttpMethod.Get, "users");
