@@ -21,6 +21,7 @@ internal sealed class KeyRingProvider : IDisposable
     private readonly IDataProtector _protector;
     private readonly TimeProvider _time;
     private readonly KeyManagementOptions _options;
+    private readonly IReadOnlyList<string> _algorithms;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private readonly Dictionary<string, (SerializedKey Source, SecurityKey Key)> _loaded = new(StringComparer.Ordinal);
@@ -34,11 +35,12 @@ internal sealed class KeyRingProvider : IDisposable
         _protector = dataProtection.CreateProtector(ProtectorPurpose);
         _time = time;
         _options = options.Value.KeyManagement;
+        _algorithms = _options.EffectiveSigningAlgorithms;
         _logger = logger;
     }
 
     /// <summary>The algorithms keys are kept for.</summary>
-    public IReadOnlyList<string> ManagedAlgorithms => _options.EffectiveSigningAlgorithms;
+    public IReadOnlyList<string> ManagedAlgorithms => _algorithms;
 
     /// <summary>Whether keys are created and rotated here (no static signing credential was configured).</summary>
     public bool IsAutomatic => _options.Enabled && _staticKeys.Signing.Count == 0;
@@ -116,25 +118,32 @@ internal sealed class KeyRingProvider : IDisposable
     /// <summary>Whether some algorithm has no usable key, or its newest key's successor is due.</summary>
     private bool IsKeyCreationDue(IReadOnlyList<SerializedKey> stored, DateTimeOffset now)
     {
-        foreach (var algorithm in _options.EffectiveSigningAlgorithms)
+        foreach (var algorithm in _algorithms)
         {
-            DateTimeOffset? newest = null;
-            foreach (var serialized in stored)
-            {
-                if (string.Equals(serialized.Algorithm, algorithm, StringComparison.Ordinal) && !IsPastRetention(serialized, now)
-                    && (newest is null || serialized.Created > newest) && Load(serialized) is not null)
-                {
-                    newest = serialized.Created;
-                }
-            }
-
-            if (IsSuccessorDue(newest, now))
+            if (IsSuccessorDue(UsableKeys(stored, algorithm, now) is [var newest, ..] ? newest.Source.Created : null, now))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>The stored keys of one algorithm that are within their retention and readable, newest first.</summary>
+    private List<(SerializedKey Source, SecurityKey Key)> UsableKeys(IEnumerable<SerializedKey> stored, string algorithm, DateTimeOffset now)
+    {
+        var keys = new List<(SerializedKey Source, SecurityKey Key)>();
+        foreach (var serialized in stored)
+        {
+            if (string.Equals(serialized.Algorithm, algorithm, StringComparison.Ordinal) && !IsPastRetention(serialized, now)
+                && Load(serialized) is { } key)
+            {
+                keys.Add((serialized, key));
+            }
+        }
+
+        keys.Sort((a, b) => b.Source.Created.CompareTo(a.Source.Created));
+        return keys;
     }
 
     private bool IsPastRetention(SerializedKey key, DateTimeOffset now) => now >= key.Created + _options.RotationInterval + _options.RetentionDuration;
@@ -149,32 +158,19 @@ internal sealed class KeyRingProvider : IDisposable
         var signing = new List<(string, SigningCredentials)>();
         var published = new List<PublishedKey>();
 
-        foreach (var algorithm in _options.EffectiveSigningAlgorithms)
+        foreach (var algorithm in _algorithms)
         {
-            var keys = new List<(SerializedKey Source, SecurityKey Key)>();
             foreach (var serialized in stored)
             {
-                if (!string.Equals(serialized.Algorithm, algorithm, StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                if (IsPastRetention(serialized, now))
+                if (string.Equals(serialized.Algorithm, algorithm, StringComparison.Ordinal) && IsPastRetention(serialized, now))
                 {
                     await _store.DeleteKeyAsync(serialized.Id, cancellationToken).ConfigureAwait(false);
                     _loaded.Remove(serialized.Id);
                     KeyLog.KeyDeleted(_logger, serialized.Id, algorithm);
-                    continue;
-                }
-
-                if (Load(serialized) is { } key)
-                {
-                    keys.Add((serialized, key));
                 }
             }
 
-            keys.Sort((a, b) => b.Source.Created.CompareTo(a.Source.Created));
-
+            var keys = UsableKeys(stored, algorithm, now);
             if (IsSuccessorDue(keys.Count == 0 ? null : keys[0].Source.Created, now))
             {
                 var created = await CreateAsync(algorithm, now, cancellationToken).ConfigureAwait(false);
@@ -307,13 +303,11 @@ internal sealed class KeyRingProvider : IDisposable
         var reports = new List<KeyReport>(stored.Count);
         foreach (var group in stored.GroupBy(k => k.Algorithm, StringComparer.Ordinal))
         {
-            var readable = group.Where(k => !IsPastRetention(k, now))
-                .Select(k => (Source: k, Key: Load(k))).Where(k => k.Key is not null)
-                .OrderByDescending(k => k.Source.Created).Select(k => (k.Source, k.Key!)).ToList();
+            var readable = UsableKeys(group, group.Key, now);
             var signingId = readable.Count > 0 ? SelectSigningKey(readable, now).KeyId : null;
             foreach (var key in group.OrderBy(k => k.Created))
             {
-                var status = !_options.EffectiveSigningAlgorithms.Contains(key.Algorithm) ? KeyStatus.NotConfigured
+                var status = !_algorithms.Contains(key.Algorithm) ? KeyStatus.NotConfigured
                     : IsPastRetention(key, now) ? KeyStatus.Expired
                     : !readable.Any(r => r.Source.Id == key.Id) ? KeyStatus.Unreadable
                     : key.Id == signingId ? KeyStatus.Signing
@@ -337,9 +331,9 @@ internal sealed class KeyRingProvider : IDisposable
     /// </summary>
     public async Task<string> RotateAsync(string algorithm, CancellationToken cancellationToken)
     {
-        if (!_options.EffectiveSigningAlgorithms.Contains(algorithm))
+        if (!_algorithms.Contains(algorithm))
         {
-            throw new InvalidOperationException($"'{algorithm}' is not in KeyManagement.SigningAlgorithms ({string.Join(", ", _options.EffectiveSigningAlgorithms)}).");
+            throw new InvalidOperationException($"'{algorithm}' is not in KeyManagement.SigningAlgorithms ({string.Join(", ", _algorithms)}).");
         }
 
         // Same lock order as a refresh: this provider's lock, then the store's creation lock.
