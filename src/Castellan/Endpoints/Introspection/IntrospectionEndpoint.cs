@@ -69,9 +69,9 @@ internal sealed partial class IntrospectionEndpoint(
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
+            // Like the token endpoint: a generic server_error through the one rejection path (log, metric, body).
             LogFailed(logger, ex);
-            CastellanTelemetry.IntrospectionRequestsFailed.Add(1, CastellanTelemetry.ErrorTag(ProtocolError.ServerError.Error));
-            await ProtocolErrorWriter.WriteAsync(context.Response, StatusCodes.Status500InternalServerError, ProtocolError.ServerError, cancellationToken).ConfigureAwait(false);
+            await RejectAsync(context, ProtocolError.ServerError).ConfigureAwait(false);
         }
     }
 

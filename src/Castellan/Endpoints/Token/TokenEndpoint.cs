@@ -85,7 +85,7 @@ internal sealed class TokenEndpoint(
 
     private Task RejectAsync(HttpContext context, ProtocolError error, string? clientId)
     {
-        CastellanTelemetry.TokenRequestsFailed.Add(1, new KeyValuePair<string, object?>("error", error.Error));
+        CastellanTelemetry.TokenRequestsFailed.Add(1, CastellanTelemetry.ErrorTag(error.Error));
         Log.Rejected(logger, error.Error, error.Description, clientId, error.LogDetail);
         return TokenResult.WriteErrorAsync(context.Response, error, context.RequestAborted);
     }
