@@ -22,7 +22,7 @@ internal static class HostCommands
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        check.SetAction(result => CheckConfig([.. result.UnmatchedTokens], output, error));
+        check.SetAction(result => WithValidatedAppAsync([.. result.UnmatchedTokens], error, app => Task.FromResult(CheckConfig(app, output))));
         root.Subcommands.Add(check);
 
         var keys = new Command("keys", "Lists the signing keys in the key folder and where each stands (announced, signing, retired), with its dates. Reads only. Takes the same arguments as the server.")
@@ -69,21 +69,17 @@ internal static class HostCommands
         return parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
 
-    private static int CheckConfig(string[] args, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Builds the app as the server would (same configuration, key folder, Data Protection), without starting it,
+    /// runs the startup checks and hands it over; operator mistakes become a message and exit code 2.
+    /// </summary>
+    private static async Task<int> WithValidatedAppAsync(string[] args, TextWriter error, Func<WebApplication, Task<int>> action)
     {
         try
         {
-            var app = CastellanHostApp.Build(args, builder => builder.Logging.ClearProviders());
+            await using var app = CastellanHostApp.Build(args, builder => builder.Logging.ClearProviders());
             app.Services.ValidateCastellanConfiguration();
-            var loaded = app.Services.GetRequiredService<HostConfiguration.Loaded>();
-            output.WriteLine($"The configuration is valid: {loaded.Clients.Count} clients, {loaded.ApiScopes.Count} API scopes, " +
-                             $"{loaded.ApiResources.Count} API resources, {loaded.IdentityResources.Count} identity resources.");
-            if (loaded.IsDemo)
-            {
-                output.WriteLine("Nothing is configured, so the server would serve the DEMO configuration.");
-            }
-
-            return 0;
+            return await action(app).ConfigureAwait(false);
         }
         catch (Exception ex) when (OperatorErrors.Is(ex))
         {
@@ -92,25 +88,42 @@ internal static class HostCommands
         }
     }
 
-    /// <summary>Builds the app as the server would (same configuration, key folder, Data Protection) and hands over its key provider.</summary>
+    private static int CheckConfig(WebApplication app, TextWriter output)
+    {
+        var loaded = app.Services.GetRequiredService<HostConfiguration.Loaded>();
+        output.WriteLine($"The configuration is valid: {loaded.Clients.Count} clients, {loaded.ApiScopes.Count} API scopes, " +
+                         $"{loaded.ApiResources.Count} API resources, {loaded.IdentityResources.Count} identity resources.");
+        if (loaded.IsDemo)
+        {
+            output.WriteLine("Nothing is configured, so the server would serve the DEMO configuration.");
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// The key commands, given the app's key provider; a static signing key has no folder to work on. An algorithm
+    /// that is not configured, or a key folder locked by another node, is reported like an operator mistake.
+    /// </summary>
     private static async Task<int> WithKeysAsync(string[] args, TextWriter output, TextWriter error, Func<KeyRingProvider, Task<int>> action)
     {
         try
         {
-            await using var app = CastellanHostApp.Build(args, builder => builder.Logging.ClearProviders());
-            app.Services.ValidateCastellanConfiguration();
-            var provider = app.Services.GetRequiredService<KeyRingProvider>();
-            if (!provider.IsAutomatic)
+            return await WithValidatedAppAsync(args, error, app =>
             {
-                output.WriteLine("Static signing keys are configured (Castellan:SigningKey); their lifecycle is yours, there is no key folder.");
-                return 0;
-            }
+                var provider = app.Services.GetRequiredService<KeyRingProvider>();
+                if (!provider.IsAutomatic)
+                {
+                    output.WriteLine("Static signing keys are configured (Castellan:SigningKey); their lifecycle is yours, there is no key folder.");
+                    return Task.FromResult(0);
+                }
 
-            return await action(provider).ConfigureAwait(false);
+                return action(provider);
+            }).ConfigureAwait(false);
         }
-        catch (Exception ex) when (OperatorErrors.Is(ex) || ex is InvalidOperationException or IOException)
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
         {
-            error.WriteLine(ex is InvalidOperationException or IOException ? ex.Message : OperatorErrors.Describe(ex));
+            error.WriteLine(ex.Message);
             return OperatorErrors.ExitCode;
         }
     }
