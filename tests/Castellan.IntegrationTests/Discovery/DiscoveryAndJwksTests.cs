@@ -12,31 +12,14 @@ namespace Castellan.IntegrationTests.Discovery;
 /// <c>/.well-known/openid-configuration</c> (RFC 8414) and the JWKS (RFC 7517): what they advertise, their caching
 /// headers, and that third-party parsers accept them.
 /// </summary>
-public sealed class DiscoveryAndJwksTests : IAsyncLifetime
+public sealed class DiscoveryAndJwksTests : TokenServerTest
 {
     private const string DiscoveryPath = ".well-known/openid-configuration";
     private const string JwksPath = ".well-known/openid-configuration/jwks";
 
-    private readonly TempDirectory _root = new();
-    private TestApp _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await TokenServer.StartAsync(_root);
-        _http = _server.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _root.Dispose();
-    }
-
     private async Task<JsonDocument> DiscoveryAsync()
     {
-        using var response = await _http.GetAsync(DiscoveryPath);
+        using var response = await Http.GetAsync(DiscoveryPath);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -50,7 +33,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     {
         using var json = await DiscoveryAsync();
         var root = json.RootElement;
-        var issuer = _server.BaseAddress;
+        var issuer = Server.BaseAddress;
         Assert.Equal(issuer, root.GetProperty("issuer").GetString());
         Assert.Equal(issuer + "/connect/token", root.GetProperty("token_endpoint").GetString());
         Assert.Equal(issuer + "/" + JwksPath, root.GetProperty("jwks_uri").GetString());
@@ -73,7 +56,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
         Assert.Equal(new[] { "api1", "api1.other", "api2" }, Strings(root, "scopes_supported").Order(StringComparer.Ordinal));
 
         // RFC 9701 §7: the algorithm of JWT introspection responses is one the JWKS publishes.
-        using var jwks = JsonDocument.Parse(await _http.GetStringAsync(JwksPath));
+        using var jwks = JsonDocument.Parse(await Http.GetStringAsync(JwksPath));
         var published = jwks.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("alg").GetString()).ToHashSet();
         Assert.All(Strings(root, "introspection_signing_alg_values_supported"), alg => Assert.Contains(alg, published));
         Assert.All(Strings(root, "access_token_signing_alg_values_supported"), alg => Assert.Contains(alg, published));
@@ -115,7 +98,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [Fact]
     public async Task Discovery_is_cacheable_for_a_while()
     {
-        using var response = await _http.GetAsync(DiscoveryPath);
+        using var response = await Http.GetAsync(DiscoveryPath);
         var cacheControl = response.Headers.CacheControl;
         Assert.NotNull(cacheControl);
         Assert.True(cacheControl.Public);
@@ -140,7 +123,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     public async Task Head_answers_like_get_without_a_body(string path)
     {
         using var request = new HttpRequestMessage(HttpMethod.Head, path);
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Empty(await response.Content.ReadAsByteArrayAsync());
     }
@@ -155,7 +138,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     public async Task Other_methods_get_405_with_allow(string method, string path)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("x") };
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal(new[] { "GET", "HEAD" }, response.Content.Headers.Allow.Order(StringComparer.Ordinal));
     }
@@ -165,7 +148,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [Fact]
     public async Task Jwks_publishes_public_signing_keys_only()
     {
-        using var response = await _http.GetAsync(JwksPath);
+        using var response = await Http.GetAsync(JwksPath);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/jwk-set+json", response.Content.Headers.ContentType?.MediaType);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -198,8 +181,8 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [Fact]
     public async Task Tokens_are_signed_by_a_published_key()
     {
-        var token = new JsonWebToken(await TestTokens.GetAccessTokenAsync(_http, TokenServer.ClientId, TokenServer.ClientSecret, "api1"));
-        var jwks = await TestTokens.GetJwksAsync(_http);
+        var token = new JsonWebToken(await TestTokens.GetAccessTokenAsync(Http, TokenServer.ClientId, TokenServer.ClientSecret, "api1"));
+        var jwks = await TestTokens.GetJwksAsync(Http);
         var key = Assert.Single(jwks.Keys, k => k.Kid == token.Kid);
         Assert.Equal(token.Alg, key.Alg);
     }
@@ -209,7 +192,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [InlineData(DiscoveryPath)]
     public async Task Document_has_an_etag_and_conditional_get_returns_304(string path)
     {
-        using var first = await _http.GetAsync(path);
+        using var first = await Http.GetAsync(path);
         var etag = first.Headers.ETag;
         Assert.NotNull(etag);
         Assert.False(etag.IsWeak);
@@ -217,7 +200,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
 
         using var conditional = new HttpRequestMessage(HttpMethod.Get, path);
         conditional.Headers.IfNoneMatch.Add(etag);
-        using var notModified = await _http.SendAsync(conditional);
+        using var notModified = await Http.SendAsync(conditional);
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
         Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
         Assert.Equal(etag, notModified.Headers.ETag);
@@ -232,11 +215,11 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     public async Task Conditional_get_follows_if_none_match_list_rules(string format, string path)
     {
         // RFC 9110 §13.1.2: If-None-Match is "*" or a list of entity tags compared weakly; a match means 304 for GET.
-        using var first = await _http.GetAsync(path);
+        using var first = await Http.GetAsync(path);
         var etag = first.Headers.ETag!.Tag;
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.TryAddWithoutValidation("If-None-Match", format.Replace("{0}", etag, StringComparison.Ordinal));
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
     }
 
@@ -248,7 +231,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.TryAddWithoutValidation("If-None-Match", other);
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(JsonValueKind.Object, json.RootElement.ValueKind);
@@ -260,8 +243,8 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [InlineData(DiscoveryPath)]
     public async Task Etag_is_stable_across_requests(string path)
     {
-        using var first = await _http.GetAsync(path);
-        using var second = await _http.GetAsync(path);
+        using var first = await Http.GetAsync(path);
+        using var second = await Http.GetAsync(path);
         Assert.Equal(first.Headers.ETag, second.Headers.ETag);
         Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
     }
@@ -270,10 +253,10 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     public async Task Discovery_etag_differs_per_issuer()
     {
         // Without IssuerUri the document names the host the caller used, so each host name has its own tag.
-        using var byAddress = await _http.GetAsync(DiscoveryPath);
+        using var byAddress = await Http.GetAsync(DiscoveryPath);
         using var request = new HttpRequestMessage(HttpMethod.Get, DiscoveryPath);
-        request.Headers.Host = "localhost:" + new Uri(_server.BaseAddress).Port;
-        using var byName = await _http.SendAsync(request);
+        request.Headers.Host = "localhost:" + new Uri(Server.BaseAddress).Port;
+        using var byName = await Http.SendAsync(request);
         Assert.NotEqual(byAddress.Headers.ETag, byName.Headers.ETag);
     }
 
@@ -283,17 +266,17 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     public async Task Microsoft_openid_connect_configuration_retriever_accepts_the_document()
     {
         var configuration = await OpenIdConnectConfigurationRetriever.GetAsync(
-            _server.BaseAddress + "/" + DiscoveryPath, new HttpDocumentRetriever(_http) { RequireHttps = false }, CancellationToken.None);
+            Server.BaseAddress + "/" + DiscoveryPath, new HttpDocumentRetriever(Http) { RequireHttps = false }, CancellationToken.None);
 
-        Assert.Equal(_server.BaseAddress, configuration.Issuer);
-        Assert.Equal(_server.BaseAddress + "/connect/token", configuration.TokenEndpoint);
-        Assert.Equal(_server.BaseAddress + "/connect/introspect", configuration.IntrospectionEndpoint);
-        Assert.Equal(_server.BaseAddress + "/" + JwksPath, configuration.JwksUri);
+        Assert.Equal(Server.BaseAddress, configuration.Issuer);
+        Assert.Equal(Server.BaseAddress + "/connect/token", configuration.TokenEndpoint);
+        Assert.Equal(Server.BaseAddress + "/connect/introspect", configuration.IntrospectionEndpoint);
+        Assert.Equal(Server.BaseAddress + "/" + JwksPath, configuration.JwksUri);
         Assert.Contains("client_credentials", configuration.GrantTypesSupported);
         Assert.NotEmpty(configuration.SigningKeys);
 
         // The keys it loaded validate a token of this server.
-        var token = await TestTokens.GetAccessTokenAsync(_http, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
+        var token = await TestTokens.GetAccessTokenAsync(Http, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, new Microsoft.IdentityModel.Tokens.TokenValidationParameters
         {
             ValidIssuer = configuration.Issuer,
@@ -308,17 +291,17 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     public async Task Duende_identity_model_accepts_the_document_under_its_default_policy()
     {
         // Its policy checks the issuer name against the address, every endpoint against the authority, and loads the JWKS.
-        var discovery = await _http.GetDiscoveryDocumentAsync(new DiscoveryDocumentRequest
+        var discovery = await Http.GetDiscoveryDocumentAsync(new DiscoveryDocumentRequest
         {
-            Address = _server.BaseAddress,
+            Address = Server.BaseAddress,
             Policy = { RequireHttps = false },
         });
 
         Assert.False(discovery.IsError, discovery.Error);
-        Assert.Equal(_server.BaseAddress, discovery.Issuer);
-        Assert.Equal(_server.BaseAddress + "/connect/token", discovery.TokenEndpoint);
-        Assert.Equal(_server.BaseAddress + "/connect/introspect", discovery.IntrospectionEndpoint);
-        Assert.Equal(_server.BaseAddress + "/connect/revocation", discovery.RevocationEndpoint);
+        Assert.Equal(Server.BaseAddress, discovery.Issuer);
+        Assert.Equal(Server.BaseAddress + "/connect/token", discovery.TokenEndpoint);
+        Assert.Equal(Server.BaseAddress + "/connect/introspect", discovery.IntrospectionEndpoint);
+        Assert.Equal(Server.BaseAddress + "/connect/revocation", discovery.RevocationEndpoint);
         Assert.Equal(new[] { "client_credentials" }, discovery.GrantTypesSupported);
         Assert.NotNull(discovery.KeySet);
         Assert.NotEmpty(discovery.KeySet.Keys);

@@ -70,7 +70,7 @@ public sealed class MetricsTests
     private static Task<HttpResponseMessage> SendAsync(HttpClient http, string path, string user, string password, params (string Name, string Value)[] parameters)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Form(parameters) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        request.Headers.Authorization = AuthenticationHeaderValue.Parse(TestTokens.Basic(user, password));
         return http.SendAsync(request);
     }
 }

@@ -12,8 +12,7 @@ public static class TestTokens
     public static async Task<HttpResponseMessage> RequestAsync(HttpClient http, string clientId, string secret, string? scope = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(secret)}")));
+        request.Headers.Authorization = AuthenticationHeaderValue.Parse(Basic(clientId, secret));
         var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
         if (scope is not null)
         {
@@ -23,6 +22,10 @@ public static class TestTokens
         request.Content = new FormUrlEncodedContent(form);
         return await http.SendAsync(request);
     }
+
+    /// <summary>An Authorization header value for client_secret_basic: id and secret form-urlencoded first (RFC 6749 §2.3.1).</summary>
+    public static string Basic(string id, string secret)
+        => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(id)}:{Uri.EscapeDataString(secret)}"));
 
     public static async Task<string> GetAccessTokenAsync(HttpClient http, string clientId, string secret, string? scope = null)
     {

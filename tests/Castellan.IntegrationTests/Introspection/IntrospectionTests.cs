@@ -13,32 +13,16 @@ namespace Castellan.IntegrationTests.Introspection;
 /// <c>/connect/introspect</c>: RFC 7662 (active and inactive answers, caller authentication, request format) and
 /// RFC 9701 (the answer as a signed JWT).
 /// </summary>
-public sealed class IntrospectionTests : IAsyncLifetime
+public sealed class IntrospectionTests : TokenServerTest
 {
     private const string JwtMediaType = "application/token-introspection+jwt";
 
-    private readonly TempDirectory _root = new();
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private TestApp _server = null!;
-    private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
-    {
-        _server = await TokenServer.StartAsync(_root, time: _time);
-        _http = _server.CreateClient();
-    }
+    protected override Task<TestApp> StartServerAsync(TempDirectory root)
+        => TokenServer.StartAsync(root, time: _time);
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _root.Dispose();
-    }
-
-    private static string Basic(string id, string secret)
-        => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(id)}:{Uri.EscapeDataString(secret)}"));
-
-    private static string Api1 => Basic("api1", TokenServer.Api1Secret);
+    private static string Api1 => TestTokens.Basic("api1", TokenServer.Api1Secret);
 
     private async Task<HttpResponseMessage> PostAsync(string body, string? authorization, string? accept = null)
     {
@@ -55,7 +39,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
             request.Headers.TryAddWithoutValidation("Accept", accept);
         }
 
-        return await _http.SendAsync(request);
+        return await Http.SendAsync(request);
     }
 
     private Task<HttpResponseMessage> IntrospectAsync(string token, string? authorization = null)
@@ -82,7 +66,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
     }
 
     private Task<string> TokenAsync(string clientId, string scope)
-        => TestTokens.GetAccessTokenAsync(_http, clientId, TokenServer.ClientSecret, scope);
+        => TestTokens.GetAccessTokenAsync(Http, clientId, TokenServer.ClientSecret, scope);
 
     private static long Seconds(JsonElement root, string name)
     {
@@ -120,7 +104,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
         Assert.Equal("api1 api1.other", root.GetProperty("scope").GetString());
         Assert.Equal(clientId, root.GetProperty("client_id").GetString());
         Assert.Equal(clientId, root.GetProperty("sub").GetString());
-        Assert.Equal(_server.BaseAddress, root.GetProperty("iss").GetString());
+        Assert.Equal(Server.BaseAddress, root.GetProperty("iss").GetString());
         Assert.Equal(new[] { "api1" }, Audiences(root));
         Assert.False(string.IsNullOrEmpty(root.GetProperty("jti").GetString()));
 
@@ -154,7 +138,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
     {
         var token = await TokenAsync(TokenServer.ReferenceClientId, "api1 api2");
         using var forApi1 = await IntrospectJsonAsync(token, Api1);
-        using var forApi2 = await IntrospectJsonAsync(token, Basic("api2", TokenServer.Api2Secret));
+        using var forApi2 = await IntrospectJsonAsync(token, TestTokens.Basic("api2", TokenServer.Api2Secret));
         Assert.True(forApi1.RootElement.GetProperty("active").GetBoolean());
         Assert.True(forApi2.RootElement.GetProperty("active").GetBoolean());
         Assert.Equal(new[] { "api1", "api2" }, Audiences(forApi1.RootElement));
@@ -198,9 +182,9 @@ public sealed class IntrospectionTests : IAsyncLifetime
     {
         var token = await TokenAsync(TokenServer.ReferenceClientId, "api1");
         using var request = new HttpRequestMessage(HttpMethod.Post, "connect/revocation");
-        request.Headers.TryAddWithoutValidation("Authorization", Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret));
+        request.Headers.TryAddWithoutValidation("Authorization", TestTokens.Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret));
         request.Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token });
-        using (var revoked = await _http.SendAsync(request))
+        using (var revoked = await Http.SendAsync(request))
         {
             Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         }
@@ -217,7 +201,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
         await AssertInactiveAsync(token, Api1);
 
         // The same token is active for the API it was issued to.
-        using var json = await IntrospectJsonAsync(token, Basic("api2", TokenServer.Api2Secret));
+        using var json = await IntrospectJsonAsync(token, TestTokens.Basic("api2", TokenServer.Api2Secret));
         Assert.True(json.RootElement.GetProperty("active").GetBoolean());
     }
 
@@ -270,14 +254,14 @@ public sealed class IntrospectionTests : IAsyncLifetime
     {
         // A client authenticates with its own secret and sees its own tokens, whatever their audience.
         var reference = await TokenAsync(TokenServer.ReferenceClientId, "api2");
-        using (var json = await IntrospectJsonAsync(reference, Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret)))
+        using (var json = await IntrospectJsonAsync(reference, TestTokens.Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret)))
         {
             Assert.True(json.RootElement.GetProperty("active").GetBoolean());
             Assert.Equal(TokenServer.ReferenceClientId, json.RootElement.GetProperty("client_id").GetString());
         }
 
         var jwt = await TokenAsync(TokenServer.ClientId, "api1");
-        using (var json = await IntrospectJsonAsync(jwt, Basic(TokenServer.ClientId, TokenServer.ClientSecret)))
+        using (var json = await IntrospectJsonAsync(jwt, TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret)))
         {
             Assert.True(json.RootElement.GetProperty("active").GetBoolean());
         }
@@ -287,10 +271,10 @@ public sealed class IntrospectionTests : IAsyncLifetime
     public async Task Client_sees_another_clients_token_as_inactive()
     {
         var reference = await TokenAsync(TokenServer.ReferenceClientId, "api1");
-        await AssertInactiveAsync(reference, Basic(TokenServer.ClientId, TokenServer.ClientSecret));
+        await AssertInactiveAsync(reference, TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret));
 
         var jwt = await TokenAsync(TokenServer.ClientId, "api1");
-        await AssertInactiveAsync(jwt, Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret));
+        await AssertInactiveAsync(jwt, TestTokens.Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret));
     }
 
     [Fact]
@@ -319,7 +303,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
     public async Task Wrong_secret_returns_401_invalid_client()
     {
         var token = await TokenAsync(TokenServer.ReferenceClientId, "api1");
-        using (var basic = await PostAsync("token=" + token, Basic("api1", "wrong")))
+        using (var basic = await PostAsync("token=" + token, TestTokens.Basic("api1", "wrong")))
         {
             await ProtocolAssert.ErrorAsync(basic, HttpStatusCode.Unauthorized, "invalid_client");
             // RFC 6749 §5.2: Basic was used, so the challenge names Basic.
@@ -332,7 +316,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
         }
 
         // Another API's secret does not authenticate api1.
-        using (var swapped = await PostAsync("token=" + token, Basic("api1", TokenServer.Api2Secret)))
+        using (var swapped = await PostAsync("token=" + token, TestTokens.Basic("api1", TokenServer.Api2Secret)))
         {
             await ProtocolAssert.ErrorAsync(swapped, HttpStatusCode.Unauthorized, "invalid_client");
         }
@@ -343,7 +327,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
     [InlineData("")]
     public async Task Unknown_caller_returns_401_invalid_client(string id)
     {
-        using var response = await PostAsync("token=x", id.Length == 0 ? "Basic Og==" : Basic(id, "secret"));
+        using var response = await PostAsync("token=x", id.Length == 0 ? "Basic Og==" : TestTokens.Basic(id, "secret"));
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.Unauthorized, "invalid_client");
     }
 
@@ -383,7 +367,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
         var token = await TokenAsync(TokenServer.ReferenceClientId, "api1");
         using var request = new HttpRequestMessage(new HttpMethod(method), "connect/introspect?token=" + token);
         request.Headers.TryAddWithoutValidation("Authorization", Api1);
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
     }
 
@@ -393,7 +377,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Post, "connect/introspect");
         request.Headers.TryAddWithoutValidation("Authorization", Api1);
         request.Content = new StringContent("""{"token":"x"}""", Encoding.UTF8, "application/json");
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
     }
 
@@ -443,10 +427,10 @@ public sealed class IntrospectionTests : IAsyncLifetime
         Assert.Equal(JwtMediaType, response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
 
-        var jwks = await TestTokens.GetJwksAsync(_http);
+        var jwks = await TestTokens.GetJwksAsync(Http);
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(body, new TokenValidationParameters
         {
-            ValidIssuer = _server.BaseAddress,
+            ValidIssuer = Server.BaseAddress,
             ValidAudience = "api1",
             IssuerSigningKeys = jwks.GetSigningKeys(),
             ValidTypes = ["token-introspection+jwt"],
@@ -478,7 +462,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
         Assert.Equal("api1", introspection.GetProperty("scope").GetString());
         Assert.Equal(clientId, introspection.GetProperty("client_id").GetString());
         Assert.Equal("api1", introspection.GetProperty("aud").GetString());
-        Assert.Equal(_server.BaseAddress, introspection.GetProperty("iss").GetString());
+        Assert.Equal(Server.BaseAddress, introspection.GetProperty("iss").GetString());
 
         // The same members as the JSON answer.
         using var json = await IntrospectJsonAsync(token);
@@ -513,7 +497,7 @@ public sealed class IntrospectionTests : IAsyncLifetime
     [Fact]
     public async Task Errors_stay_json_when_a_jwt_is_accepted()
     {
-        using var response = await PostAsync("token=x", Basic("api1", "wrong"), JwtMediaType);
+        using var response = await PostAsync("token=x", TestTokens.Basic("api1", "wrong"), JwtMediaType);
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.Unauthorized, "invalid_client");
     }
 

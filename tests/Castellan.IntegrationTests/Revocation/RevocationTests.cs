@@ -9,20 +9,16 @@ using Microsoft.IdentityModel.Tokens;
 namespace Castellan.IntegrationTests.Revocation;
 
 /// <summary><c>/connect/revocation</c> (RFC 7009): who may revoke what, and the request format.</summary>
-public sealed class RevocationTests : IAsyncLifetime
+public sealed class RevocationTests : TokenServerTest
 {
     /// <summary>A second confidential client, allowed api1, that did not get the tokens under test.</summary>
     private const string OtherClientId = "other-client";
     private const string OtherSecret = "other-secret";
 
-    private readonly TempDirectory _root = new();
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private TestApp _server = null!;
-    private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
-    {
-        _server = await TokenServer.StartAsync(_root, configure: c => c.AddInMemoryClients(
+    protected override Task<TestApp> StartServerAsync(TempDirectory root)
+        => TokenServer.StartAsync(root, configure: c => c.AddInMemoryClients(
         [
             new Client
             {
@@ -33,20 +29,8 @@ public sealed class RevocationTests : IAsyncLifetime
                 AccessTokenType = AccessTokenType.Reference,
             },
         ]), time: _time);
-        _http = _server.CreateClient();
-    }
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _root.Dispose();
-    }
-
-    private static string Basic(string id, string secret)
-        => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(id)}:{Uri.EscapeDataString(secret)}"));
-
-    private static string Owner => Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret);
+    private static string Owner => TestTokens.Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret);
 
     private async Task<HttpResponseMessage> PostAsync(string path, string body, string? authorization)
     {
@@ -58,7 +42,7 @@ public sealed class RevocationTests : IAsyncLifetime
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
         }
 
-        return await _http.SendAsync(request);
+        return await Http.SendAsync(request);
     }
 
     /// <param name="authorization">The Authorization header; null for the owner's Basic credentials, "" for none.</param>
@@ -76,7 +60,7 @@ public sealed class RevocationTests : IAsyncLifetime
 
     private async Task<bool> IsActiveAsync(string token)
     {
-        using var response = await PostAsync("connect/introspect", "token=" + Uri.EscapeDataString(token), Basic("api1", TokenServer.Api1Secret));
+        using var response = await PostAsync("connect/introspect", "token=" + Uri.EscapeDataString(token), TestTokens.Basic("api1", TokenServer.Api1Secret));
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         using var json = JsonDocument.Parse(body);
@@ -84,7 +68,7 @@ public sealed class RevocationTests : IAsyncLifetime
     }
 
     private Task<string> ReferenceTokenAsync()
-        => TestTokens.GetAccessTokenAsync(_http, TokenServer.ReferenceClientId, TokenServer.ClientSecret, "api1");
+        => TestTokens.GetAccessTokenAsync(Http, TokenServer.ReferenceClientId, TokenServer.ClientSecret, "api1");
 
     [Fact]
     public async Task Owner_revokes_its_reference_token()
@@ -134,7 +118,7 @@ public sealed class RevocationTests : IAsyncLifetime
 
         // RFC 7009 §2.1: the server verifies the token was issued to the requesting client; if not, the request is
         // refused and the client informed of the error (unauthorized_client, §2.2.1 / RFC 6749 §5.2).
-        using (var response = await RevokeAsync("token=" + token, Basic(OtherClientId, OtherSecret)))
+        using (var response = await RevokeAsync("token=" + token, TestTokens.Basic(OtherClientId, OtherSecret)))
         {
             await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "unauthorized_client");
         }
@@ -142,7 +126,7 @@ public sealed class RevocationTests : IAsyncLifetime
         Assert.True(await IsActiveAsync(token));
 
         // The JWT client is refused the same way.
-        using (var response = await RevokeAsync("token=" + token, Basic(TokenServer.ClientId, TokenServer.ClientSecret)))
+        using (var response = await RevokeAsync("token=" + token, TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret)))
         {
             await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "unauthorized_client");
         }
@@ -155,7 +139,7 @@ public sealed class RevocationTests : IAsyncLifetime
     {
         // Revocation is for clients (RFC 7009 §2.1); an API's introspection secret authenticates nothing here.
         var token = await ReferenceTokenAsync();
-        using var response = await RevokeAsync("token=" + token, Basic("api1", TokenServer.Api1Secret));
+        using var response = await RevokeAsync("token=" + token, TestTokens.Basic("api1", TokenServer.Api1Secret));
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.Unauthorized, "invalid_client");
         Assert.True(await IsActiveAsync(token));
     }
@@ -198,8 +182,8 @@ public sealed class RevocationTests : IAsyncLifetime
     [Fact]
     public async Task Revoking_a_jwt_is_a_200_no_op()
     {
-        var jwt = await TestTokens.GetAccessTokenAsync(_http, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
-        using var response = await RevokeAsync("token=" + jwt, Basic(TokenServer.ClientId, TokenServer.ClientSecret));
+        var jwt = await TestTokens.GetAccessTokenAsync(Http, TokenServer.ClientId, TokenServer.ClientSecret, "api1");
+        using var response = await RevokeAsync("token=" + jwt, TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret));
         await AssertRevokedAsync(response);
 
         // Self-contained: it cannot be recalled and stays valid until it expires.
@@ -220,7 +204,7 @@ public sealed class RevocationTests : IAsyncLifetime
     public async Task Wrong_secret_returns_401_invalid_client()
     {
         var token = await ReferenceTokenAsync();
-        using (var basic = await RevokeAsync("token=" + token, Basic(TokenServer.ReferenceClientId, "wrong")))
+        using (var basic = await RevokeAsync("token=" + token, TestTokens.Basic(TokenServer.ReferenceClientId, "wrong")))
         {
             await ProtocolAssert.ErrorAsync(basic, HttpStatusCode.Unauthorized, "invalid_client");
             Assert.Equal("Basic", Assert.Single(basic.Headers.WwwAuthenticate).Scheme);
@@ -266,7 +250,7 @@ public sealed class RevocationTests : IAsyncLifetime
         var token = await ReferenceTokenAsync();
         using var request = new HttpRequestMessage(new HttpMethod(method), "connect/revocation?token=" + token);
         request.Headers.TryAddWithoutValidation("Authorization", Owner);
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         Assert.True(await IsActiveAsync(token));
     }

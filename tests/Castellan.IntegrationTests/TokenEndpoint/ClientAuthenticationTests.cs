@@ -12,7 +12,7 @@ namespace Castellan.IntegrationTests.TokenEndpoint;
 /// <summary>
 /// RFC 6749 §2.3.1 and §5.2: client authentication at the token endpoint with the client credentials grant.
 /// </summary>
-public sealed class ClientAuthenticationTests : IAsyncLifetime
+public sealed class ClientAuthenticationTests : TokenServerTest
 {
     private const string DisabledClientId = "disabled";
     private const string ExpiredClientId = "expired";
@@ -25,13 +25,8 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     private const string SpecialClientId = "svc:ünï+c%41 id";
     private const string SpecialSecret = "p:a%41ss+wörd €😀 x";
 
-    private readonly TempDirectory _root = new();
-    private TestApp _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await TokenServer.StartAsync(_root, castellan =>
+    protected override Task<TestApp> StartServerAsync(TempDirectory root)
+        => TokenServer.StartAsync(root, castellan =>
         {
             castellan.AddInMemoryClients(
             [
@@ -88,19 +83,8 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
                     AllowedScopes = { "api1" },
                 });
         });
-        _http = _server.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _root.Dispose();
-    }
 
     /// <summary>A Basic header with id and secret form-urlencoded first, as RFC 6749 §2.3.1 requires.</summary>
-    private static string Basic(string id, string secret)
-        => RawBasic($"{Uri.EscapeDataString(id)}:{Uri.EscapeDataString(secret)}");
 
     private static string RawBasic(string credentials) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials));
 
@@ -115,7 +99,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
         }
 
-        return await _http.SendAsync(request);
+        return await Http.SendAsync(request);
     }
 
     private Task<HttpResponseMessage> PostWithSecretAsync(string clientId, string secret)
@@ -148,7 +132,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task Basic_with_the_right_secret_gets_a_token()
     {
-        using var response = await PostAsync(Basic(TokenServer.ClientId, TokenServer.ClientSecret));
+        using var response = await PostAsync(TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret));
         await AssertTokenAsync(response);
     }
 
@@ -168,7 +152,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [InlineData(TokenServer.ClientId, "")]
     public async Task Basic_with_bad_credentials_returns_invalid_client_with_a_basic_challenge(string clientId, string secret)
     {
-        using var response = await PostAsync(Basic(clientId, secret));
+        using var response = await PostAsync(TestTokens.Basic(clientId, secret));
         await AssertBasicChallengeAsync(response);
     }
 
@@ -221,7 +205,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     public async Task Basic_scheme_name_is_case_insensitive()
     {
         // RFC 9110 §11.1: auth-scheme is case-insensitive.
-        using var response = await PostAsync(Basic(TokenServer.ClientId, TokenServer.ClientSecret).Replace("Basic", "bAsIc", StringComparison.Ordinal));
+        using var response = await PostAsync(TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret).Replace("Basic", "bAsIc", StringComparison.Ordinal));
         await AssertTokenAsync(response);
     }
 
@@ -251,11 +235,11 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task Secret_at_the_length_limit_is_checked_and_one_over_is_refused_as_malformed()
     {
-        using var atLimit = await PostAsync(Basic(TokenServer.ClientId, new string('x', 512)));
+        using var atLimit = await PostAsync(TestTokens.Basic(TokenServer.ClientId, new string('x', 512)));
         await AssertBasicChallengeAsync(atLimit);
         Assert.Equal("Client authentication failed.", (await ReadErrorAsync(atLimit)).Description);
 
-        using var overLimit = await PostAsync(Basic(TokenServer.ClientId, new string('x', 513)));
+        using var overLimit = await PostAsync(TestTokens.Basic(TokenServer.ClientId, new string('x', 513)));
         await AssertBasicChallengeAsync(overLimit);
         Assert.Equal("The Basic authorization header is malformed.", (await ReadErrorAsync(overLimit)).Description);
     }
@@ -273,7 +257,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task Percent_encoded_basic_credentials_with_reserved_and_non_ascii_characters_authenticate()
     {
-        using var response = await PostAsync(Basic(SpecialClientId, SpecialSecret));
+        using var response = await PostAsync(TestTokens.Basic(SpecialClientId, SpecialSecret));
         await AssertTokenAsync(response);
     }
 
@@ -307,9 +291,9 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [InlineData(ClientCredentialStyle.PostBody)]
     public async Task Identity_model_authenticates_a_client_with_reserved_and_non_ascii_characters(ClientCredentialStyle style)
     {
-        var response = await _http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        var response = await Http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
         {
-            Address = _server.BaseAddress + "/connect/token",
+            Address = Server.BaseAddress + "/connect/token",
             ClientId = SpecialClientId,
             ClientSecret = SpecialSecret,
             ClientCredentialStyle = style,
@@ -325,9 +309,9 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [InlineData(ClientCredentialStyle.PostBody)]
     public async Task Identity_model_sees_invalid_client_for_a_wrong_special_secret(ClientCredentialStyle style)
     {
-        var response = await _http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        var response = await Http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
         {
-            Address = _server.BaseAddress + "/connect/token",
+            Address = Server.BaseAddress + "/connect/token",
             ClientId = SpecialClientId,
             ClientSecret = SpecialSecret + "x",
             ClientCredentialStyle = style,
@@ -343,7 +327,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     public async Task Basic_and_client_secret_in_the_body_return_invalid_request(string bodySecret)
     {
         // RFC 6749 §2.3: the client MUST NOT use more than one authentication method in each request.
-        using var response = await PostAsync(Basic(TokenServer.ClientId, TokenServer.ClientSecret),
+        using var response = await PostAsync(TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret),
             ("client_id", TokenServer.ClientId), ("client_secret", bodySecret));
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
     }
@@ -351,7 +335,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task Basic_and_client_secret_without_client_id_in_the_body_return_invalid_request()
     {
-        using var response = await PostAsync(Basic(TokenServer.ClientId, TokenServer.ClientSecret), ("client_secret", TokenServer.ClientSecret));
+        using var response = await PostAsync(TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret), ("client_secret", TokenServer.ClientSecret));
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
     }
 
@@ -359,7 +343,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     public async Task Basic_with_the_same_client_id_in_the_body_gets_a_token()
     {
         // RFC 6749 §3.2.1 lets a client identify itself with client_id; the same id is not a second method.
-        using var response = await PostAsync(Basic(TokenServer.ClientId, TokenServer.ClientSecret), ("client_id", TokenServer.ClientId));
+        using var response = await PostAsync(TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret), ("client_id", TokenServer.ClientId));
         await AssertTokenAsync(response);
     }
 
@@ -367,7 +351,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     public async Task Client_id_in_the_body_is_compared_with_the_decoded_basic_id()
     {
         // The Basic id is form-urlencoded and the body's client_id is form-decoded: both name the same client.
-        using var response = await PostAsync(Basic(SpecialClientId, SpecialSecret), ("client_id", SpecialClientId));
+        using var response = await PostAsync(TestTokens.Basic(SpecialClientId, SpecialSecret), ("client_id", SpecialClientId));
         await AssertTokenAsync(response);
     }
 
@@ -378,7 +362,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     public async Task Basic_with_a_different_client_id_in_the_body_returns_invalid_request(string bodyClientId)
     {
         // Two client identities in one request: refused before any lookup, and without telling whether either exists.
-        using var response = await PostAsync(Basic(TokenServer.ClientId, TokenServer.ClientSecret), ("client_id", bodyClientId));
+        using var response = await PostAsync(TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret), ("client_id", bodyClientId));
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         Assert.Equal("The client_id parameter does not match the authenticated client.", (await ReadErrorAsync(response)).Description);
     }
@@ -387,9 +371,9 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     public async Task Authorization_header_sent_twice_returns_invalid_request()
     {
         // HttpClient folds repeated Authorization values into one line, so write the request by hand.
-        var basic = Basic(TokenServer.ClientId, TokenServer.ClientSecret);
+        var basic = TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret);
         const string body = "grant_type=client_credentials";
-        var uri = new Uri(_server.BaseAddress);
+        var uri = new Uri(Server.BaseAddress);
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(uri.Host, uri.Port);
         await using var stream = tcp.GetStream();
@@ -408,7 +392,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task Disabled_client_returns_invalid_client()
     {
-        using var basic = await PostAsync(Basic(DisabledClientId, TokenServer.ClientSecret));
+        using var basic = await PostAsync(TestTokens.Basic(DisabledClientId, TokenServer.ClientSecret));
         await AssertBasicChallengeAsync(basic);
 
         using var post = await PostWithSecretAsync(DisabledClientId, TokenServer.ClientSecret);
@@ -418,7 +402,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task Expired_secret_returns_invalid_client()
     {
-        using var basic = await PostAsync(Basic(ExpiredClientId, TokenServer.ClientSecret));
+        using var basic = await PostAsync(TestTokens.Basic(ExpiredClientId, TokenServer.ClientSecret));
         await AssertBasicChallengeAsync(basic);
 
         using var post = await PostWithSecretAsync(ExpiredClientId, TokenServer.ClientSecret);
@@ -428,10 +412,10 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task During_rotation_only_the_unexpired_secret_authenticates()
     {
-        using var oldSecret = await PostAsync(Basic(RotatedClientId, "old-secret"));
+        using var oldSecret = await PostAsync(TestTokens.Basic(RotatedClientId, "old-secret"));
         await AssertBasicChallengeAsync(oldSecret);
 
-        using var newSecret = await PostAsync(Basic(RotatedClientId, "new-secret"));
+        using var newSecret = await PostAsync(TestTokens.Basic(RotatedClientId, "new-secret"));
         await AssertTokenAsync(newSecret);
     }
 
@@ -439,7 +423,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     public async Task Client_not_allowed_client_credentials_returns_unauthorized_client()
     {
         // RFC 6749 §5.2: the client authenticated but may not use this grant type.
-        using var basic = await PostAsync(Basic(NoClientCredentialsClientId, TokenServer.ClientSecret));
+        using var basic = await PostAsync(TestTokens.Basic(NoClientCredentialsClientId, TokenServer.ClientSecret));
         await ProtocolAssert.ErrorAsync(basic, HttpStatusCode.BadRequest, "unauthorized_client");
         Assert.Empty(basic.Headers.WwwAuthenticate);
 
@@ -451,7 +435,7 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     public async Task Grant_check_comes_after_authentication()
     {
         // A wrong secret must not learn which grant types the client has.
-        using var response = await PostAsync(Basic(NoClientCredentialsClientId, "wrong"));
+        using var response = await PostAsync(TestTokens.Basic(NoClientCredentialsClientId, "wrong"));
         await AssertBasicChallengeAsync(response);
     }
 
@@ -466,10 +450,10 @@ public sealed class ClientAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task Failure_does_not_reveal_whether_the_client_exists()
     {
-        using var unknownBasic = await PostAsync(Basic("nobody", TokenServer.ClientSecret));
-        using var wrongSecretBasic = await PostAsync(Basic(TokenServer.ClientId, "wrong"));
-        using var disabledBasic = await PostAsync(Basic(DisabledClientId, TokenServer.ClientSecret));
-        using var expiredBasic = await PostAsync(Basic(ExpiredClientId, TokenServer.ClientSecret));
+        using var unknownBasic = await PostAsync(TestTokens.Basic("nobody", TokenServer.ClientSecret));
+        using var wrongSecretBasic = await PostAsync(TestTokens.Basic(TokenServer.ClientId, "wrong"));
+        using var disabledBasic = await PostAsync(TestTokens.Basic(DisabledClientId, TokenServer.ClientSecret));
+        using var expiredBasic = await PostAsync(TestTokens.Basic(ExpiredClientId, TokenServer.ClientSecret));
         using var unknownPost = await PostWithSecretAsync("nobody", TokenServer.ClientSecret);
         using var wrongSecretPost = await PostWithSecretAsync(TokenServer.ClientId, "wrong");
 

@@ -11,7 +11,7 @@ namespace Castellan.IntegrationTests.TokenEndpoint;
 /// RFC 6749 §4.4 and §5.1: the client credentials grant's successful response, the access token it carries
 /// (RFC 9068), and which scopes and audiences a request gets.
 /// </summary>
-public sealed class ClientCredentialsGrantTests : IAsyncLifetime
+public sealed class ClientCredentialsGrantTests : TokenServerTest
 {
     private const string ShortLivedClientId = "short-lived";
     private const int ShortLifetime = 120;
@@ -20,13 +20,8 @@ public sealed class ClientCredentialsGrantTests : IAsyncLifetime
     private const string OrphanClientId = "orphan";
     private const string DisabledScopeClientId = "disabled-scope";
 
-    private readonly TempDirectory _root = new();
-    private TestApp _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await TokenServer.StartAsync(_root, castellan => castellan
+    protected override Task<TestApp> StartServerAsync(TempDirectory root)
+        => TokenServer.StartAsync(root, castellan => castellan
             .AddInMemoryIdentityResources([IdentityResource.OpenId()])
             // "orphan" belongs to no API resource; "retired" is disabled.
             .AddInMemoryApiScopes([new ApiScope("orphan"), new ApiScope("retired") { Enabled = false }])
@@ -38,15 +33,6 @@ public sealed class ClientCredentialsGrantTests : IAsyncLifetime
                 Client(OrphanClientId, null, "orphan"),
                 Client(DisabledScopeClientId, null, "retired", "api2"),
             ]));
-        _http = _server.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _root.Dispose();
-    }
 
     private static Client Client(string id, Action<Client>? configure, params string[] scopes)
     {
@@ -66,7 +52,7 @@ public sealed class ClientCredentialsGrantTests : IAsyncLifetime
     }
 
     private Task<HttpResponseMessage> RequestAsync(string? scope, string clientId = TokenServer.ClientId)
-        => TestTokens.RequestAsync(_http, clientId, TokenServer.ClientSecret, scope);
+        => TestTokens.RequestAsync(Http, clientId, TokenServer.ClientSecret, scope);
 
     /// <summary>A 200 token response, parsed; fails with the body otherwise.</summary>
     private async Task<TokenResponse> GetTokenAsync(string? scope, string clientId = TokenServer.ClientId)
@@ -140,11 +126,11 @@ public sealed class ClientCredentialsGrantTests : IAsyncLifetime
         Assert.Equal("at+jwt", jwt.Typ);
         Assert.Equal("RS256", jwt.Alg);
         Assert.False(string.IsNullOrEmpty(jwt.Kid));
-        var jwks = await TestTokens.GetJwksAsync(_http);
+        var jwks = await TestTokens.GetJwksAsync(Http);
         Assert.Contains(jwks.Keys, k => k.Kid == jwt.Kid);
 
         // And an API that validates like RFC 9068 §4 asks accepts it.
-        var result = await TestTokens.ValidateAsync(_http, token.AccessToken, _server.BaseAddress, "api1");
+        var result = await TestTokens.ValidateAsync(Http, token.AccessToken, Server.BaseAddress, "api1");
         Assert.True(result.IsValid, result.Exception?.Message);
     }
 
@@ -157,7 +143,7 @@ public sealed class ClientCredentialsGrantTests : IAsyncLifetime
 
         using var payload = Payload(token.AccessToken);
         var claims = payload.RootElement;
-        Assert.Equal(_server.BaseAddress, claims.GetProperty("iss").GetString());
+        Assert.Equal(Server.BaseAddress, claims.GetProperty("iss").GetString());
         var iat = claims.GetProperty("iat").GetInt64();
         Assert.InRange(iat, before, after);
         Assert.Equal(iat, claims.GetProperty("nbf").GetInt64());
@@ -335,7 +321,7 @@ public sealed class ClientCredentialsGrantTests : IAsyncLifetime
     {
         // RFC 9068 §2.2 requires aud even when no API resource claims the scope.
         var token = await GetTokenAsync("orphan", OrphanClientId);
-        Assert.Equal([_server.BaseAddress + "/resources"], new JsonWebToken(token.AccessToken).Audiences);
+        Assert.Equal([Server.BaseAddress + "/resources"], new JsonWebToken(token.AccessToken).Audiences);
     }
 
     [Fact]
@@ -359,10 +345,9 @@ public sealed class ClientCredentialsGrantTests : IAsyncLifetime
     {
         var token = await GetTokenAsync("api1 api2", TokenServer.ReferenceClientId);
         using var request = new HttpRequestMessage(HttpMethod.Post, "connect/introspect");
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"api1:{TokenServer.Api1Secret}")));
+        request.Headers.Authorization = System.Net.Http.Headers.AuthenticationHeaderValue.Parse(TestTokens.Basic("api1", TokenServer.Api1Secret));
         request.Content = new FormUrlEncodedContent([KeyValuePair.Create("token", token.AccessToken)]);
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
 

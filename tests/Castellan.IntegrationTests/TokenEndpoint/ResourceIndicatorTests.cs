@@ -14,7 +14,7 @@ namespace Castellan.IntegrationTests.TokenEndpoint;
 /// <c>https://orders.example.com</c> (scopes the standard client may not have) and
 /// <c>https://payments.example.com</c> (RequireResourceIndicator).
 /// </summary>
-public sealed class ResourceIndicatorTests : IAsyncLifetime
+public sealed class ResourceIndicatorTests : TokenServerTest
 {
     private const string Api1Uri = "https://api1.example.com";
     private const string Api2Uri = "https://api2.example.com";
@@ -22,13 +22,8 @@ public sealed class ResourceIndicatorTests : IAsyncLifetime
     private const string PaymentsUri = "https://payments.example.com";
     private const string OrdersClientId = "orders-client";
 
-    private readonly TempDirectory _root = new();
-    private TestApp _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await TokenServer.StartAsync(_root, configure: c => c
+    protected override Task<TestApp> StartServerAsync(TempDirectory root)
+        => TokenServer.StartAsync(root, configure: c => c
             .AddInMemoryApiScopes([new ApiScope("orders.read"), new ApiScope("orders.write"), new ApiScope("payments")])
             .AddInMemoryApiResources(
             [
@@ -47,24 +42,14 @@ public sealed class ResourceIndicatorTests : IAsyncLifetime
                     AllowedScopes = { "orders.read", "orders.write", "payments" },
                 },
             ]));
-        _http = _server.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _root.Dispose();
-    }
 
     private async Task<HttpResponseMessage> RequestAsync(string parameters, string clientId = TokenServer.ClientId)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{clientId}:{TokenServer.ClientSecret}")));
+        request.Headers.Authorization = AuthenticationHeaderValue.Parse(TestTokens.Basic(clientId, TokenServer.ClientSecret));
         request.Content = new StringContent("grant_type=client_credentials" + parameters, Encoding.UTF8);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
-        return await _http.SendAsync(request);
+        return await Http.SendAsync(request);
     }
 
     private static string Resource(string value) => "&resource=" + Uri.EscapeDataString(value);
@@ -83,7 +68,7 @@ public sealed class ResourceIndicatorTests : IAsyncLifetime
         // RFC 8707 / RFC 9068: the token must be valid for each audience it names.
         foreach (var audience in jwt.Audiences)
         {
-            var validation = await TestTokens.ValidateAsync(_http, jwt.EncodedToken, _server.BaseAddress, audience);
+            var validation = await TestTokens.ValidateAsync(Http, jwt.EncodedToken, Server.BaseAddress, audience);
             Assert.True(validation.IsValid, validation.Exception?.ToString());
         }
 
@@ -220,10 +205,9 @@ public sealed class ResourceIndicatorTests : IAsyncLifetime
 
         // Introspected by its owner: aud is the named resource only.
         using var introspect = new HttpRequestMessage(HttpMethod.Post, "connect/introspect");
-        introspect.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TokenServer.ReferenceClientId}:{TokenServer.ClientSecret}")));
+        introspect.Headers.Authorization = AuthenticationHeaderValue.Parse(TestTokens.Basic(TokenServer.ReferenceClientId, TokenServer.ClientSecret));
         introspect.Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = json.RootElement.GetProperty("access_token").GetString()! });
-        using var answer = await _http.SendAsync(introspect);
+        using var answer = await Http.SendAsync(introspect);
         using var claims = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
         Assert.True(claims.RootElement.GetProperty("active").GetBoolean());
         Assert.Equal(Api2Uri, claims.RootElement.GetProperty("aud").GetString());

@@ -11,15 +11,10 @@ namespace Castellan.IntegrationTests.TokenEndpoint;
 /// Several signing algorithms at once: each API resource gets tokens in an algorithm it accepts, every key is
 /// published, and APIs validate each kind.
 /// </summary>
-public sealed class SigningAlgorithmTests : IAsyncLifetime
+public sealed class SigningAlgorithmTests : TokenServerTest
 {
-    private readonly TempDirectory _root = new();
-    private TestApp _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await TokenServer.StartAsync(_root,
+    protected override Task<TestApp> StartServerAsync(TempDirectory root)
+        => TokenServer.StartAsync(root,
             configure: c => c
                 .AddInMemoryApiScopes([new ApiScope("ec.read"), new ApiScope("pss.read"), new ApiScope("rsa.read")])
                 .AddInMemoryApiResources(
@@ -39,15 +34,6 @@ public sealed class SigningAlgorithmTests : IAsyncLifetime
                     },
                 ]),
             options: o => o.KeyManagement.SigningAlgorithms = ["RS256", "PS256", "ES256"]);
-        _http = _server.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _root.Dispose();
-    }
 
     [Theory]
     [InlineData("api1", "RS256", "api1")]
@@ -56,9 +42,9 @@ public sealed class SigningAlgorithmTests : IAsyncLifetime
     [InlineData("ec.read pss.read", "ES256", "ec-api")]
     public async Task Each_api_gets_a_token_in_an_algorithm_it_accepts(string scope, string algorithm, string audience)
     {
-        var token = await TestTokens.GetAccessTokenAsync(_http, "multi", "secret", scope);
+        var token = await TestTokens.GetAccessTokenAsync(Http, "multi", "secret", scope);
         Assert.Equal(algorithm, new JsonWebToken(token).Alg);
-        var result = await TestTokens.ValidateAsync(_http, token, _server.BaseAddress, audience);
+        var result = await TestTokens.ValidateAsync(Http, token, Server.BaseAddress, audience);
         Assert.True(result.IsValid, result.Exception?.Message);
     }
 
@@ -66,28 +52,28 @@ public sealed class SigningAlgorithmTests : IAsyncLifetime
     public async Task An_unrestricted_api_shares_the_restricted_apis_algorithm()
     {
         // api1 names no algorithm (any of the server's), ec-api insists on ES256: one token serves both.
-        var shared = await TestTokens.GetAccessTokenAsync(_http, "multi", "secret", "api1 ec.read");
+        var shared = await TestTokens.GetAccessTokenAsync(Http, "multi", "secret", "api1 ec.read");
         Assert.Equal("ES256", new JsonWebToken(shared).Alg);
-        Assert.True((await TestTokens.ValidateAsync(_http, shared, _server.BaseAddress, "api1")).IsValid);
+        Assert.True((await TestTokens.ValidateAsync(Http, shared, Server.BaseAddress, "api1")).IsValid);
     }
 
     [Fact]
     public async Task Apis_with_no_common_algorithm_cannot_share_a_token()
     {
-        using var response = await TestTokens.RequestAsync(_http, "multi", "secret", "rsa.read ec.read");
+        using var response = await TestTokens.RequestAsync(Http, "multi", "secret", "rsa.read ec.read");
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_scope");
     }
 
     [Fact]
     public async Task Jwks_publishes_one_key_per_algorithm_and_the_unified_scheme_validates_each()
     {
-        var jwks = await TestTokens.GetJwksAsync(_http);
+        var jwks = await TestTokens.GetJwksAsync(Http);
         Assert.Equal(["ES256", "PS256", "RS256"], jwks.Keys.Select(k => k.Alg).Order(StringComparer.Ordinal));
 
-        var builder = WebApplication.CreateBuilder(TestApp.Args(_root.Path));
+        var builder = WebApplication.CreateBuilder(TestApp.Args(Root.Path));
         builder.Services.AddAuthentication(CastellanApiExtensions.DefaultScheme).AddCastellanApi(o =>
         {
-            o.Authority = _server.BaseAddress;
+            o.Authority = Server.BaseAddress;
             o.Audiences = ["api1", "ec-api", "pss-api"];
         });
         var app = builder.Build();
@@ -96,7 +82,7 @@ public sealed class SigningAlgorithmTests : IAsyncLifetime
         using var http = api.CreateClient();
         foreach (var scope in new[] { "api1", "ec.read", "pss.read" })
         {
-            http.DefaultRequestHeaders.Authorization = new("Bearer", await TestTokens.GetAccessTokenAsync(_http, "multi", "secret", scope));
+            http.DefaultRequestHeaders.Authorization = new("Bearer", await TestTokens.GetAccessTokenAsync(Http, "multi", "secret", scope));
             using var response = await http.GetAsync("data");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }

@@ -5,26 +5,9 @@ using Castellan.IntegrationTests.Infrastructure;
 namespace Castellan.IntegrationTests.TokenEndpoint;
 
 /// <summary>RFC 6749 §3.2: POST, application/x-www-form-urlencoded, no parameter twice, bounded size.</summary>
-public sealed class TokenRequestFormatTests : IAsyncLifetime
+public sealed class TokenRequestFormatTests : TokenServerTest
 {
-    private readonly TempDirectory _root = new();
-    private TestApp _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await TokenServer.StartAsync(_root);
-        _http = _server.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-        _root.Dispose();
-    }
-
-    private static string Basic => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TokenServer.ClientId}:{TokenServer.ClientSecret}"));
+    private static string Basic => TestTokens.Basic(TokenServer.ClientId, TokenServer.ClientSecret);
 
     private async Task<HttpResponseMessage> PostAsync(string body, string? contentType = "application/x-www-form-urlencoded", string? authorization = null)
     {
@@ -37,7 +20,7 @@ public sealed class TokenRequestFormatTests : IAsyncLifetime
         }
 
         request.Headers.TryAddWithoutValidation("Authorization", authorization ?? Basic);
-        return await _http.SendAsync(request);
+        return await Http.SendAsync(request);
     }
 
     [Theory]
@@ -48,7 +31,7 @@ public sealed class TokenRequestFormatTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), "connect/token?grant_type=client_credentials");
         request.Headers.TryAddWithoutValidation("Authorization", Basic);
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
     }
 
@@ -136,7 +119,7 @@ public sealed class TokenRequestFormatTests : IAsyncLifetime
         request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/x-www-form-urlencoded");
         request.Headers.TransferEncodingChunked = true;
         request.Headers.TryAddWithoutValidation("Authorization", Basic);
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         await ProtocolAssert.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
     }
 
