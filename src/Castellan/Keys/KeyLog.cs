@@ -17,7 +17,7 @@ internal static partial class KeyLog
     [LoggerMessage(1003, LogLevel.Error, "Signing key {KeyId} could not be decrypted or read and is ignored. Was the Data Protection key ring lost or changed?", EventName = "SigningKeyUnreadable")]
     public static partial void KeyUnreadable(ILogger logger, string keyId, Exception exception);
 
-    [LoggerMessage(1004, LogLevel.Warning, "Key file {Path} could not be read and is ignored.", EventName = "KeyFileUnreadable")]
+    [LoggerMessage(1004, LogLevel.Error, "Key file {Path} could not be read and is ignored; the other keys load and rotation goes on.", EventName = "KeyFileUnreadable")]
     public static partial void UnreadableKeyFile(ILogger logger, string path, Exception exception);
 
     [LoggerMessage(1005, LogLevel.Error, "Refreshing the signing keys failed; the previous keys stay in use and the refresh is retried shortly.", EventName = "KeyRefreshFailed")]
@@ -25,4 +25,13 @@ internal static partial class KeyLog
 
     [LoggerMessage(1006, LogLevel.Warning, "Signing keys are stored without encryption (KeyManagement.DataProtectKeys is false).", EventName = "KeysNotProtected")]
     public static partial void KeysNotProtected(ILogger logger);
+
+    [LoggerMessage(1007, LogLevel.Error, "Key file {Path} is ignored: {Reason}. Castellan writes only files named after their key id; remove files you did not expect in the key folder.", EventName = "KeyFileRejected")]
+    public static partial void KeyFileRejected(ILogger logger, string path, string reason);
+
+    [LoggerMessage(1008, LogLevel.Error, "Signing key {KeyId} is stored without encryption while KeyManagement.DataProtectKeys is on; it is refused (never published, never used). Someone with write access to the key folder may have planted it.", EventName = "UnprotectedKeyRefused")]
+    public static partial void UnprotectedKeyRefused(ILogger logger, string keyId);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Signing key {KeyId} is past its retention but could not be deleted; it is no longer published or used.", EventName = "SigningKeyDeleteFailed")]
+    public static partial void KeyDeleteFailed(ILogger logger, string keyId, Exception exception);
 }

@@ -13,7 +13,9 @@ namespace Castellan.Keys;
 /// </summary>
 internal sealed class KeyRingProvider : IDisposable
 {
-    private const string ProtectorPurpose = "Castellan.SigningKeys.v1";
+    // v2: the key's id, algorithm and creation time are part of the purpose (KeyMetadataPurpose), so the
+    // ciphertext only decrypts under the label it was written with. v1 files (no bound metadata) are not read.
+    private const string ProtectorPurpose = "Castellan.SigningKeys.v2";
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(1);
 
     private readonly StaticKeys _staticKeys;
@@ -164,9 +166,18 @@ internal sealed class KeyRingProvider : IDisposable
             {
                 if (string.Equals(serialized.Algorithm, algorithm, StringComparison.Ordinal) && IsPastRetention(serialized, now))
                 {
-                    await _store.DeleteKeyAsync(serialized.Id, cancellationToken).ConfigureAwait(false);
-                    _loaded.Remove(serialized.Id);
-                    KeyLog.KeyDeleted(_logger, serialized.Id, algorithm);
+                    try
+                    {
+                        await _store.DeleteKeyAsync(serialized.Id, cancellationToken).ConfigureAwait(false);
+                        _loaded.Remove(serialized.Id);
+                        KeyLog.KeyDeleted(_logger, serialized.Id, algorithm);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+                    {
+                        // An expired key that cannot be deleted is neither published nor used (UsableKeys skips it);
+                        // it must not stop the rest of the rotation.
+                        KeyLog.KeyDeleteFailed(_logger, serialized.Id, ex);
+                    }
                 }
             }
 
@@ -249,21 +260,37 @@ internal sealed class KeyRingProvider : IDisposable
             return cached.Key;
         }
 
+        if (!serialized.DataProtected && _options.DataProtectKeys)
+        {
+            // With protection on, a plain key can only have been planted (or left from a deliberate downgrade):
+            // it would let whoever can write the folder choose the signing key. Never published, never used.
+            KeyLog.UnprotectedKeyRefused(_logger, serialized.Id);
+            return null;
+        }
+
         try
         {
             var data = Convert.FromBase64String(serialized.Data);
-            var pkcs8 = serialized.DataProtected ? _protector.Unprotect(data) : data;
+            var pkcs8 = serialized.DataProtected ? ProtectorFor(serialized.Id, serialized.Algorithm, serialized.Created).Unprotect(data) : data;
             var key = SigningAlgorithms.ToSecurityKey(SigningAlgorithms.ImportPkcs8(serialized.Algorithm, pkcs8), serialized.Id);
             CryptographicOperations.ZeroMemory(pkcs8);
             _loaded[serialized.Id] = (serialized, key);
             return key;
         }
-        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        catch (Exception ex) when (ex is CryptographicException or FormatException or ArgumentException or NotSupportedException)
         {
             KeyLog.KeyUnreadable(_logger, serialized.Id, ex);
             return null;
         }
     }
+
+    /// <summary>
+    /// The protector of one key: its metadata is a sub-purpose, so Data Protection authenticates it with the key
+    /// material. A file relabelled with another id, algorithm or creation time (to make an old key sign again, or
+    /// look younger) no longer decrypts.
+    /// </summary>
+    private IDataProtector ProtectorFor(string id, string algorithm, DateTimeOffset created)
+        => _protector.CreateProtector(id, algorithm, created.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private async Task<(SerializedKey, SecurityKey)> CreateAsync(string algorithm, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -275,7 +302,7 @@ internal sealed class KeyRingProvider : IDisposable
             KeyLog.KeysNotProtected(_logger);
         }
 
-        var data = _options.DataProtectKeys ? _protector.Protect(pkcs8) : pkcs8;
+        var data = _options.DataProtectKeys ? ProtectorFor(id, algorithm, now).Protect(pkcs8) : pkcs8;
         CryptographicOperations.ZeroMemory(pkcs8);
         var serialized = new SerializedKey
         {
