@@ -12,25 +12,55 @@ public static partial class CastellanHostApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        WebApplicationBuilder builder;
+        try
+        {
+            // The content root is the application's folder, wherever the host is started from (a service manager,
+            // a container, another working folder), so its shipped appsettings.json and relative defaults apply.
+            // --contentRoot (or ASPNETCORE_CONTENTROOT) still chooses another.
+            builder = WebApplication.CreateBuilder(new WebApplicationOptions
+            {
+                Args = args,
+                ContentRootPath = ContentRootIsConfigured(args) ? null : AppContext.BaseDirectory,
+            });
+        }
+        catch (InvalidDataException ex)
+        {
+            throw JsonFileError(ex);
+        }
 
-        // `--config <file>` adds a JSON file on top of appsettings.json and the environment.
+        // `--config <file>` adds a JSON file on top of appsettings.json and the environment. A relative path is the
+        // operator's: it is resolved against the current directory, not the content root.
+        string? configFile = null;
         if (builder.Configuration["config"] is { Length: > 0 } file)
         {
-            builder.Configuration.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false);
+            configFile = Path.GetFullPath(file);
+            try
+            {
+                builder.Configuration.AddJsonFile(configFile, optional: false, reloadOnChange: false);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw JsonFileError(ex);
+            }
+
             builder.Configuration.AddEnvironmentVariables();
             builder.Configuration.AddCommandLine(args);
         }
 
         configure?.Invoke(builder);
-        var loaded = HostConfiguration.Load(builder.Configuration);
+        var loaded = HostConfiguration.Load(builder.Configuration, builder.Environment, configFile);
         var options = new CastellanOptions();
         HostConfiguration.BindOptions(builder.Configuration, options);
-        var keyPath = Path.IsPathRooted(options.KeyManagement.KeyPath)
-            ? options.KeyManagement.KeyPath
-            : Path.Combine(builder.Environment.ContentRootPath, options.KeyManagement.KeyPath);
+        var keyPath = Path.Combine(builder.Environment.ContentRootPath, options.KeyManagement.KeyPath);
+        var dataProtectionFolder = ConfigureDataProtection(builder, keyPath, out var dataProtectionKeys);
 
-        var dataProtectionFolder = ConfigureDataProtection(builder, keyPath);
+        // Registered before Castellan's own startup (which creates the first key), and run only when the server
+        // starts: check-config and the key commands create nothing.
+        builder.Services.AddHostedService(_ => new FolderPreparation([
+            (keyPath, $"{HostConfiguration.SectionName}:KeyManagement:KeyPath"),
+            (dataProtectionKeys.Folder, dataProtectionKeys.Setting),
+        ]));
 
         var castellan = builder.Services.AddCastellan(o => HostConfiguration.BindOptions(builder.Configuration, o))
             .AddInMemoryClients(loaded.Clients)
@@ -48,7 +78,8 @@ public static partial class CastellanHostApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Castellan.Host");
         if (loaded.IsDemo)
         {
-            LogDemo(logger, DemoConfiguration.ClientId, DemoConfiguration.ClientSecret);
+            // The secret is in the documentation, never in a log.
+            LogDemo(logger, DemoConfiguration.ClientId);
         }
 
         if (dataProtectionFolder is not null)
@@ -66,6 +97,60 @@ public static partial class CastellanHostApp
 
         app.MapHealthChecks("/health");
         return app;
+    }
+
+    /// <summary>Whether the operator chose the content root (command line or environment).</summary>
+    private static bool ContentRootIsConfigured(string[] args)
+        => args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase) || a.StartsWith("/contentRoot", StringComparison.OrdinalIgnoreCase))
+           || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT"))
+           || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"));
+
+    /// <summary>A malformed JSON file: its path, line and position, as one configuration error.</summary>
+    private static CastellanConfigurationException JsonFileError(InvalidDataException ex)
+    {
+        var json = ex.InnerException as System.Text.Json.JsonException ?? ex.InnerException?.InnerException as System.Text.Json.JsonException;
+        var where = json is { LineNumber: { } line } ? $" at line {line + 1}, position {json.BytePositionInLine + 1}" : "";
+        var reason = json?.Message is { } message ? message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0].TrimEnd() : ex.InnerException?.Message ?? ex.Message;
+        return new CastellanConfigurationException([$"{ex.Message.Replace("Failed to load configuration from file", "The configuration file", StringComparison.Ordinal).TrimEnd('.')} is not valid JSON{where}: {reason}"]);
+    }
+
+    /// <summary>
+    /// The key folder holds the signing keys and (by default) the Data Protection keys that decrypt them: created
+    /// owner-only (0700) before anything is written into it. An unusable path is a named configuration error.
+    /// </summary>
+    internal static void CreateOwnerOnlyFolder(string path, string setting)
+    {
+        try
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(path);
+            }
+            else
+            {
+                Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new CastellanConfigurationException([$"{setting}: the folder '{path}' could not be created ({ex.Message}). Choose a folder this user may write, e.g. an absolute path under its home or a service data folder."]);
+        }
+    }
+
+    /// <summary>Creates the key folders owner-only when the server starts.</summary>
+    private sealed class FolderPreparation(IReadOnlyList<(string Path, string Setting)> folders) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            foreach (var (path, setting) in folders)
+            {
+                CreateOwnerOnlyFolder(path, setting);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private const string RateLimitPolicy = "castellan";
@@ -151,13 +236,14 @@ public static partial class CastellanHostApp
     /// <c>CertificatePassword</c>.
     /// </summary>
     /// <returns>The Data Protection key folder when its keys are stored unencrypted, else null.</returns>
-    private static string? ConfigureDataProtection(WebApplicationBuilder builder, string keyPath)
+    private static string? ConfigureDataProtection(WebApplicationBuilder builder, string keyPath, out (string Folder, string Setting) keys)
     {
         var section = builder.Configuration.GetSection($"{HostConfiguration.SectionName}:DataProtection");
         var contentRoot = builder.Environment.ContentRootPath;
         var folder = section["Path"] is { Length: > 0 } configured
             ? Path.Combine(contentRoot, configured)
             : Path.Combine(keyPath, "dataprotection");
+        keys = (folder, section["Path"] is { Length: > 0 } ? $"{HostConfiguration.SectionName}:DataProtection:Path" : $"{HostConfiguration.SectionName}:KeyManagement:KeyPath");
         var dataProtection = builder.Services.AddDataProtection()
             .SetApplicationName("Castellan")
             .PersistKeysToFileSystem(new DirectoryInfo(folder));
@@ -189,8 +275,8 @@ public static partial class CastellanHostApp
         return null;
     }
 
-    [LoggerMessage(10, LogLevel.Warning, "No clients or resources are configured: serving the DEMO configuration (client '{ClientId}', secret '{Secret}', scope 'api1'). Do not use it in production.", EventName = "DemoConfiguration")]
-    private static partial void LogDemo(ILogger logger, string clientId, string secret);
+    [LoggerMessage(10, LogLevel.Warning, "No clients or resources are configured: serving the DEMO configuration (client '{ClientId}' with the secret README.md gives, scope 'api1'). Do not use it in production.", EventName = "DemoConfiguration")]
+    private static partial void LogDemo(ILogger logger, string clientId);
 
     [LoggerMessage(12, LogLevel.Warning, "The Data Protection keys in {Folder}, which encrypt the signing keys, are stored unencrypted. Set Castellan:DataProtection:CertificatePath to encrypt them (see docs/key-management.md).", EventName = "DataProtectionUnencrypted")]
     private static partial void LogUnencryptedDataProtection(ILogger logger, string folder);

@@ -10,7 +10,7 @@ namespace Castellan.Host;
 /// </summary>
 internal static class HostCommands
 {
-    private static readonly string[] Names = ["check-config", "keys", "new-secret", "hash-secret", "help", "--help", "-h", "-?"];
+    private static readonly string[] Names = ["check-config", "keys", "new-secret", "hash-secret", "help", "--help", "-h", "-?", "--version"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
@@ -33,7 +33,7 @@ internal static class HostCommands
             provider => ListKeysAsync(provider, output, cancellationToken)));
 
         var algorithm = new Option<string?>("--algorithm") { Description = "Only this algorithm (RS256, PS256, ES256); default: every configured one." };
-        var rotate = new Command("rotate", "Creates a successor key now. It is published at once and starts signing after KeyManagement.PropagationTime, like a scheduled successor; the schedule then counts from it.")
+        var rotate = new Command("rotate", "Creates a successor key now, in the key folder. Running servers publish it at their next key reload (KeyManagement.KeyCacheDuration) or restart; it starts signing after KeyManagement.PropagationTime, like a scheduled successor, and the schedule then counts from it.")
         {
             algorithm,
         };
@@ -152,7 +152,7 @@ internal static class HostCommands
         foreach (var name in algorithms)
         {
             var id = await provider.RotateAsync(name, cancellationToken).ConfigureAwait(false);
-            output.WriteLine($"Created {name} key {id}: published now, signs after the propagation time.");
+            output.WriteLine($"Created {name} key {id} in the key folder. Running servers publish it at their next key reload (KeyManagement.KeyCacheDuration) or restart; it signs after KeyManagement.PropagationTime.");
         }
 
         return await ListKeysAsync(provider, output, cancellationToken).ConfigureAwait(false);

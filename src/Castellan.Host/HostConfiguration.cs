@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 
 namespace Castellan.Host;
 
@@ -14,54 +15,118 @@ internal static class HostConfiguration
     public sealed record Loaded(List<Client> Clients, List<ApiScope> ApiScopes, List<ApiResource> ApiResources,
         List<IdentityResource> IdentityResources, bool IsDemo);
 
-    public static Loaded Load(IConfiguration configuration)
+    /// <summary>
+    /// Checks and reads the <c>Castellan</c> section. Every problem (an unknown name, a value of the wrong type,
+    /// an empty secret, a setting Production requires) is collected and reported together.
+    /// </summary>
+    /// <param name="configFile">The full path of the <c>--config</c> file, if one was given.</param>
+    /// <exception cref="CastellanConfigurationException">Anything is wrong; each line names the setting.</exception>
+    public static Loaded Load(IConfiguration configuration, IHostEnvironment environment, string? configFile)
     {
-        var section = configuration.GetSection(SectionName);
-        var clients = Bind<Client>(section, "Clients");
-        var apiScopes = Bind<ApiScope>(section, "ApiScopes");
-        var apiResources = Bind<ApiResource>(section, "ApiResources");
-        var identityResources = Bind<IdentityResource>(section, "IdentityResources");
+        var errors = new List<string>();
+        if (configFile is not null)
+        {
+            CheckConfigFileHasSection(configFile, errors);
+        }
 
-        if (clients.Count == 0 && apiScopes.Count == 0 && apiResources.Count == 0 && identityResources.Count == 0)
+        var section = configuration.GetSection(SectionName);
+        errors.AddRange(ConfigurationSchema.Check(section, typeof(HostSettings)));
+        if (errors.Count > 0)
+        {
+            // Binding would fail or drop settings: report what is wrong before anything else.
+            throw new CastellanConfigurationException(errors);
+        }
+
+        var settings = section.Get<HostSettings>() ?? new HostSettings();
+        CheckSecrets(settings, errors);
+
+        var nothingConfigured = settings.Clients.Count == 0 && settings.ApiScopes.Count == 0 && settings.ApiResources.Count == 0
+                                && settings.IdentityResources.Count == 0;
+        var demo = nothingConfigured && (environment.IsDevelopment() || settings.Demo);
+        if (nothingConfigured && !demo)
+        {
+            errors.Add($"{SectionName}: no clients, scopes or resources are configured. Configure them (docs/configuration.md), or, to try the server, " +
+                       $"run in the Development environment or set {SectionName}:Demo=true to serve the demo client.");
+        }
+
+        if (settings.IssuerUri is null && !environment.IsDevelopment() && !settings.AllowInferredIssuer)
+        {
+            errors.Add($"{SectionName}:IssuerUri is required outside Development (e.g. \"https://login.example.com\"): without it the issuer is taken " +
+                       $"from each request's Host header, which a caller can forge. Behind a proxy that sets Host itself, set {SectionName}:AllowInferredIssuer=true instead.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new CastellanConfigurationException(errors);
+        }
+
+        if (demo)
         {
             return DemoConfiguration.Create();
         }
 
-        foreach (var secret in clients.SelectMany(c => c.ClientSecrets).Concat(apiResources.SelectMany(r => r.ApiSecrets)))
+        foreach (var client in settings.Clients)
         {
-            secret.Value = Secret.NormalizeConfiguredValue(secret.Value);
+            client.ClientSecrets = client.ClientSecrets.Select(Secret.FromConfigured).ToList();
         }
 
-        return new Loaded(clients, apiScopes, apiResources, identityResources, IsDemo: false);
+        foreach (var resource in settings.ApiResources)
+        {
+            resource.ApiSecrets = resource.ApiSecrets.Select(Secret.FromConfigured).ToList();
+        }
+
+        return new Loaded(settings.Clients, settings.ApiScopes, settings.ApiResources, settings.IdentityResources, IsDemo: false);
     }
 
-    private static List<T> Bind<T>(IConfigurationSection section, string name)
+    /// <summary>A <c>--config</c> file without a Castellan section (or with a misspelt one) configures nothing: an error, not the demo.</summary>
+    private static void CheckConfigFileHasSection(string configFile, List<string> errors)
     {
-        try
+        var file = new ConfigurationBuilder().AddJsonFile(configFile, optional: false, reloadOnChange: false).Build();
+        if (file.GetSection(SectionName).Exists())
         {
-            // Unknown property names are errors too: a typo must not silently drop a setting.
-            var child = section.GetSection(name);
-            var items = child.Get<List<T>>(o => o.ErrorOnUnknownConfiguration = true) ?? [];
-            var configured = child.GetChildren().Count();
-            if (items.Count != configured)
+            return;
+        }
+
+        var near = file.GetChildren().Select(c => c.Key).FirstOrDefault(k => ConfigurationSchema.Closest(k, [SectionName]) is not null);
+        errors.Add(near is null
+            ? $"{configFile}: has no '{SectionName}' section, so it configures nothing; put clients, scopes and resources under \"{SectionName}\"."
+            : $"{configFile}: has no '{SectionName}' section; '{near}' is not one. Did you mean '{SectionName}'?");
+    }
+
+    private static void CheckSecrets(HostSettings settings, List<string> errors)
+    {
+        for (var i = 0; i < settings.Clients.Count; i++)
+        {
+            CheckSecrets(settings.Clients[i].ClientSecrets, $"{SectionName}:Clients:{i}:ClientSecrets", errors);
+        }
+
+        for (var i = 0; i < settings.ApiResources.Count; i++)
+        {
+            CheckSecrets(settings.ApiResources[i].ApiSecrets, $"{SectionName}:ApiResources:{i}:ApiSecrets", errors);
+        }
+    }
+
+    private static void CheckSecrets(ICollection<Secret> secrets, string path, List<string> errors)
+    {
+        var j = 0;
+        foreach (var secret in secrets)
+        {
+            var value = secret.Value ?? "";
+            var plain = value.StartsWith(Secret.Sha256Prefix, StringComparison.Ordinal) ? value[Secret.Sha256Prefix.Length..] : value;
+            if (string.IsNullOrWhiteSpace(plain))
             {
-                throw new CastellanConfigurationException([$"{SectionName}:{name}: {configured - items.Count} entr{(configured - items.Count == 1 ? "y" : "ies")} could not be read; check value types (numbers, true/false, enum names)."]);
+                // The secret itself is never part of a message.
+                errors.Add($"{path}:{j}:Value: the secret is empty. An empty secret would authenticate a caller who sends none; generate one with `new-secret`.");
             }
 
-            return items;
-        }
-        catch (InvalidOperationException ex)
-        {
-            // e.g. "abc" for a number or an unknown enum value: name the place instead of showing a stack trace.
-            var reason = ex.InnerException?.Message ?? ex.Message;
-            throw new CastellanConfigurationException([$"{SectionName}:{name}: {reason}"]);
+            j++;
         }
     }
 
     /// <summary>Binds <see cref="CastellanOptions"/>, with the host's own default key folder.</summary>
     public static void BindOptions(IConfiguration configuration, CastellanOptions options)
     {
-        // The host keeps its state in one folder beside the content root unless told otherwise.
+        // The host keeps its state in one folder under the content root unless told otherwise.
         options.KeyManagement.KeyPath = DefaultKeyPath;
         var section = configuration.GetSection(SectionName);
         section.Bind(options);

@@ -5,8 +5,8 @@ if (HostCommands.IsCommand(args))
     return await HostCommands.RunAsync(args, Console.Out, Console.Error, Console.In);
 }
 
-// Operator mistakes (a bad configuration, a missing or unreadable file) end with a message and exit code 2,
-// not a stack trace.
+// Operator mistakes (a bad configuration, a missing or unreadable file, a port in use) end with a message and
+// exit code 2, not a stack trace.
 WebApplication app;
 try
 {

@@ -27,14 +27,16 @@ internal sealed class ClientAuthenticator(IClientStore clients, TimeProvider tim
 
         var credentials = parsed.Value!.Credentials;
         var client = await clients.FindClientByIdAsync(credentials.ClientId, cancellationToken).ConfigureAwait(false);
-        if (client is null)
+        if (client is null || !client.Enabled)
         {
-            return Fail($"unknown client '{LogSafe(credentials.ClientId)}'");
-        }
+            // Do the work a wrong secret costs, so the answer's timing does not tell unknown or disabled clients
+            // from known ones.
+            if (credentials.Secret is not null)
+            {
+                SecretVerifier.Matches(SecretVerifier.Decoy, credentials.Secret, time.GetUtcNow());
+            }
 
-        if (!client.Enabled)
-        {
-            return Fail($"client '{client.ClientId}' is disabled");
+            return Fail(client is null ? $"unknown client '{LogSafe(credentials.ClientId)}'" : $"client '{client.ClientId}' is disabled");
         }
 
         var model = ClientModel.For(client);

@@ -50,7 +50,11 @@ internal static class ClientCredentialsParser
                 return ProtocolError.InvalidRequest("The client_id parameter does not match the authenticated client.");
             }
 
-            return new ClientCredentialsBox(new ClientCredentials(id, secret, ClientAuthenticationMethods.ClientSecretBasic));
+            // "id:" carries no secret: it is authenticated (or refused) like a request with none, never compared
+            // against a stored hash, so no configured secret can be matched by sending nothing.
+            return new ClientCredentialsBox(secret.Length == 0
+                ? new ClientCredentials(id, null, ClientAuthenticationMethods.None)
+                : new ClientCredentials(id, secret, ClientAuthenticationMethods.ClientSecretBasic));
         }
 
         if (authorization.Count > 1)

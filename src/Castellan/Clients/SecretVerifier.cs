@@ -6,6 +6,9 @@ namespace Castellan.Clients;
 /// <summary>Stored secret hashes in lookup form, and the constant-time check of a presented secret against them.</summary>
 internal static class SecretVerifier
 {
+    /// <summary>One random hash nothing can match: compared against when there is no real client, so the work is the same.</summary>
+    public static readonly (byte[] Hash, DateTimeOffset? Expiration)[] Decoy = [(RandomNumberGenerator.GetBytes(32), null)];
+
     public static (byte[] Hash, DateTimeOffset? Expiration)[] Decode(IEnumerable<Secret> secrets)
     {
         var decoded = new List<(byte[], DateTimeOffset?)>();

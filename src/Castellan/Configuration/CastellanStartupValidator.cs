@@ -23,11 +23,17 @@ internal sealed partial class CastellanStartupValidator(
     KeyRingProvider keys,
     IOptions<CastellanOptions> options,
     ISigningKeyStore keyStore,
-    ILogger<CastellanStartupValidator> logger) : IHostedService
+    ILogger<CastellanStartupValidator> logger,
+    IHostEnvironment? environment = null) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Validate();
+        if (options.Value.IssuerUri is null && environment is not null && !environment.IsDevelopment())
+        {
+            LogInferredIssuer(logger, environment.EnvironmentName);
+        }
+
         var ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
         LogLoaded(logger, configuration.Clients.Count, configuration.ApiScopes.Count, configuration.ApiResources.Count, configuration.IdentityResources.Count);
         LogKeys(logger, string.Join(", ", ring.Signing.Select(s => $"{s.Key} (kid {s.Value.Key.KeyId})")),
@@ -54,7 +60,36 @@ internal sealed partial class CastellanStartupValidator(
         {
             throw new CastellanConfigurationException(errors);
         }
+
+        WarnAboutShortSecrets();
     }
+
+    private void WarnAboutShortSecrets()
+    {
+        foreach (var client in configuration.Clients)
+        {
+            if (client.ClientSecrets.Any(IsShort))
+            {
+                LogShortSecret(logger, "Client", client.ClientId, Secret.RecommendedMinimumLength);
+            }
+        }
+
+        foreach (var resource in configuration.ApiResources)
+        {
+            if (resource.ApiSecrets.Any(IsShort))
+            {
+                LogShortSecret(logger, "ApiResource", resource.Name, Secret.RecommendedMinimumLength);
+            }
+        }
+
+        static bool IsShort(Secret secret) => secret.PlainTextLength < Secret.RecommendedMinimumLength;
+    }
+
+    [LoggerMessage(4, LogLevel.Warning, "IssuerUri is not set in the {Environment} environment: the issuer is taken from each request's Host header. Set IssuerUri unless a proxy in front sets Host itself.", EventName = "IssuerInferred")]
+    private static partial void LogInferredIssuer(ILogger logger, string environment);
+
+    [LoggerMessage(3, LogLevel.Warning, "{Kind} '{Name}' has a plain-text secret shorter than {Length} characters; it can be guessed. Generate one with `new-secret`.", EventName = "ShortSecret")]
+    private static partial void LogShortSecret(ILogger logger, string kind, string name, int length);
 
     [LoggerMessage(1, LogLevel.Information, "Castellan configuration: {Clients} clients, {ApiScopes} API scopes, {ApiResources} API resources, {IdentityResources} identity resources.", EventName = "ConfigurationLoaded")]
     private static partial void LogLoaded(ILogger logger, int clients, int apiScopes, int apiResources, int identityResources);

@@ -135,6 +135,11 @@ internal static class ConfigurationValidator
             {
                 errors.Add($"{label}: a secret's Value is not a base64 SHA-256 hash. Use Secret.FromPlainText(...) in code, or in configuration write the plain secret or 'sha256:' + the base64 hash.");
             }
+            else if (string.Equals(secret.Value, Secret.EmptySecretHash, StringComparison.Ordinal))
+            {
+                // The hash of "": a client sending "id:" in its Basic header would authenticate.
+                errors.Add($"{label}: a secret is empty. Empty secrets authenticate a caller who sends none; generate one with `new-secret`.");
+            }
         }
     }
 }

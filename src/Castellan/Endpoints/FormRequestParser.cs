@@ -1,6 +1,9 @@
 using Castellan.Protocol;
 using Microsoft.AspNetCore.Http;
+using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace Castellan.Endpoints;
@@ -17,8 +20,9 @@ internal sealed class FormRequestParser
     private static readonly ProtocolError TooLarge = ProtocolError.InvalidRequest("The request is too large.");
     private static readonly ProtocolError Malformed = ProtocolError.InvalidRequest("The request body is not a valid form.");
 
+    private const int MaxNameLength = 256;
+
     private readonly InputLengthRestrictions _limits;
-    private readonly FormOptions _formOptions;
 
     private readonly string? _repeatable;
 
@@ -27,13 +31,6 @@ internal sealed class FormRequestParser
     {
         _repeatable = repeatable;
         _limits = limits;
-        _formOptions = new FormOptions
-        {
-            ValueCountLimit = limits.MaxParameterCount,
-            KeyLengthLimit = 256,
-            ValueLengthLimit = limits.MaxRequestBodySize,
-            BufferBody = false,
-        };
     }
 
     public async ValueTask<Outcome<IFormCollection>> ParseAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -63,20 +60,22 @@ internal sealed class FormRequestParser
         IFormCollection form;
         try
         {
-            request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request, _formOptions));
-            form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+            form = await ReadAsync(request.Body, cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidDataException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Form limits exceeded or malformed encoding.
-            return Malformed;
+            // The caller went away: the endpoint ends quietly.
+            throw;
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge;
         }
-        catch (BadHttpRequestException)
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException or FormatException
+                                       or OverflowException or DecoderFallbackException or OperationCanceledException)
         {
+            // Form limits exceeded, malformed encoding, bad chunking, a truncated body, a reset connection: all
+            // the caller's doing, so a 400 (which a gone caller never reads) rather than a server error.
             return Malformed;
         }
 
@@ -90,6 +89,42 @@ internal sealed class FormRequestParser
         }
 
         return new Outcome<IFormCollection>(form);
+    }
+
+    /// <summary>
+    /// Reads the body as a form whose names are compared ordinally: OAuth parameter names are exact
+    /// (<c>GRANT_TYPE</c> is not <c>grant_type</c> but an unknown parameter, which RFC 6749 §3.2 says to ignore).
+    /// ASP.NET Core's own form collection matches names case-insensitively, so it is not used here.
+    /// </summary>
+    private async Task<IFormCollection> ReadAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var fields = new Dictionary<string, StringValues>(StringComparer.Ordinal);
+        using var reader = new FormReader(body, Encoding.UTF8)
+        {
+            ValueCountLimit = _limits.MaxParameterCount,
+            KeyLengthLimit = MaxNameLength,
+            ValueLengthLimit = _limits.MaxRequestBodySize,
+        };
+
+        var count = 0;
+        while (await reader.ReadNextPairAsync(cancellationToken).ConfigureAwait(false) is { } pair)
+        {
+            if (++count > _limits.MaxParameterCount)
+            {
+                throw new InvalidDataException("Too many form parameters.");
+            }
+
+            // No OAuth parameter name has a control character; a name with one is an attack on whatever logs or
+            // echoes names, not a parameter to ignore.
+            if (pair.Key.AsSpan().IndexOfAnyInRange('\0', '\x1F') >= 0 || pair.Key.Contains('\x7F', StringComparison.Ordinal))
+            {
+                throw new InvalidDataException("A parameter name holds a control character.");
+            }
+
+            fields[pair.Key] = fields.TryGetValue(pair.Key, out var existing) ? StringValues.Concat(existing, pair.Value) : new StringValues(pair.Value);
+        }
+
+        return new FormCollection(fields);
     }
 
     private static bool IsFormContentType(string? contentType)

@@ -8,6 +8,9 @@ internal sealed class IssuerResolver(IOptions<CastellanOptions> options)
 {
     private readonly string? _configured = options.Value.IssuerUri?.TrimEnd('/');
 
+    /// <summary>False when the issuer is taken from each request's Host (no IssuerUri).</summary>
+    public bool IsConfigured => _configured is not null;
+
     public string GetIssuer(HttpContext context)
     {
         if (_configured is not null)

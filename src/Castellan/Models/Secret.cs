@@ -32,15 +32,45 @@ public sealed class Secret
         Expiration = expiration;
     }
 
+    /// <summary>
+    /// Plain-text secrets shorter than this get a startup warning: the hash is fast, so a short secret can be
+    /// guessed offline from a leaked configuration or online without a rate limit. Secrets from
+    /// <c>new-secret</c> have 64 characters.
+    /// </summary>
+    public const int RecommendedMinimumLength = 16;
+
+    /// <summary>The plain text's length when this secret was made from it, so startup can warn about short ones.</summary>
+    internal int? PlainTextLength { get; private init; }
+
     /// <summary>Creates a secret from its plain text; only the hash is kept.</summary>
+    /// <exception cref="ArgumentException">The secret is empty or white space: it would authenticate anyone who sends no secret.</exception>
     public static Secret FromPlainText(string plainText, DateTimeOffset? expiration = null)
-        => new(Hash(plainText), expiration);
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(plainText);
+        return new Secret(Hash(plainText), expiration) { PlainTextLength = plainText.Length };
+    }
+
+    /// <summary>The stored form of the empty secret, refused by configuration validation wherever it appears.</summary>
+    internal static string EmptySecretHash { get; } = Hash("");
 
     /// <summary>Base64 of SHA-256 of the UTF-8 bytes: the stored form of a secret.</summary>
     public static string Hash(string plainText)
     {
         ArgumentNullException.ThrowIfNull(plainText);
         return Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(plainText)));
+    }
+
+    /// <summary>
+    /// A secret as bound from a configuration file: <see cref="Value"/> is <c>sha256:BASE64</c> (already hashed)
+    /// or plain text (hashed now, and remembered as plain text for the short-secret warning).
+    /// </summary>
+    internal static Secret FromConfigured(Secret bound)
+    {
+        var secret = bound.Value.StartsWith(Sha256Prefix, StringComparison.Ordinal)
+            ? new Secret(bound.Value[Sha256Prefix.Length..], bound.Expiration)
+            : FromPlainText(bound.Value, bound.Expiration);
+        secret.Description = bound.Description;
+        return secret;
     }
 
     /// <summary>

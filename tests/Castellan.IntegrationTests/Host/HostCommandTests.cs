@@ -11,6 +11,12 @@ public sealed class HostCommandTests
         using var output = new StringWriter();
         using var error = new StringWriter();
         using var input = new StringReader(stdin);
+        // Commands that build the server get the Development environment, as the host tests do, unless a test chooses.
+        if (args[0] is "check-config" or "keys" && !args.Contains("--environment"))
+        {
+            args = [.. args, "--environment", "Development"];
+        }
+
         var code = await HostCommands.RunAsync(args, output, error, input);
         return (code, output.ToString(), error.ToString());
     }
@@ -98,7 +104,7 @@ public sealed class HostCommandTests
                      Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*").Length > 0);
 
         string kid;
-        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path))))
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path))))
         {
             using var http = host.CreateClient();
             kid = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")).Kid;
@@ -118,7 +124,7 @@ public sealed class HostCommandTests
         using var root = new TempDirectory();
         var port = TestApp.FreePort();
         string first;
-        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port))))
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, port))))
         {
             using var http = host.CreateClient();
             first = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")).Kid;
@@ -130,7 +136,7 @@ public sealed class HostCommandTests
             f => !f.Contains(first, StringComparison.Ordinal));
         Assert.Contains("announced", output, StringComparison.Ordinal);
 
-        await using var restarted = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port)));
+        await using var restarted = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, port)));
         using var again = restarted.CreateClient();
         var kids = (await TestTokens.GetJwksAsync(again)).Keys.Select(k => k.Kid).ToList();
         Assert.Equal(2, kids.Count);
@@ -146,7 +152,7 @@ public sealed class HostCommandTests
         using var root = new TempDirectory();
         var port = TestApp.FreePort();
         string compromised;
-        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port))))
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, port))))
         {
             using var http = host.CreateClient();
             compromised = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")).Kid;
@@ -157,7 +163,7 @@ public sealed class HostCommandTests
         var (code, _, error) = await RunAsync("", "keys", "delete", compromised, "--yes", "--contentRoot", root.Path);
         Assert.True(code == 0, error);
 
-        await using var restarted = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port)));
+        await using var restarted = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, port)));
         using var again = restarted.CreateClient();
         var jwks = await TestTokens.GetJwksAsync(again);
         Assert.DoesNotContain(jwks.Keys, k => k.Kid == compromised);

@@ -7,7 +7,7 @@ namespace Castellan.IntegrationTests.Host;
 public sealed class HostConfigurationErrorTests
 {
     [Theory]
-    [InlineData("\"AccessTokenLifetime\": \"1h\"", "Failed to convert configuration value '1h'")]
+    [InlineData("\"AccessTokenLifetime\": \"1h\"", "Castellan:Clients:0:AccessTokenLifetime: '1h' is not a whole number")]
     [InlineData("\"AllowedGrantType\": [ \"client_credentials\" ]", "'AllowedGrantType'")]
     [InlineData("\"AccessTokenType\": \"Opaque\"", "'Opaque'")]
     public void A_bad_value_or_a_misspelt_property_is_an_error_not_a_silent_drop(string entry, string expected)
@@ -18,7 +18,7 @@ public sealed class HostConfigurationErrorTests
             "{ \"Castellan\": { \"ApiScopes\": [ { \"Name\": \"api1\" } ], \"Clients\": [ { \"ClientId\": \"a\", " +
             "\"ClientSecrets\": [ { \"Value\": \"x\" } ], \"AllowedScopes\": [ \"api1\" ], " + entry + " } ] } }");
 
-        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--config", config)));
+        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, "--config", config)));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 }

@@ -29,7 +29,7 @@ public sealed class HostDataProtectionTests
         using var root = new TempDirectory();
         var certificate = WriteCertificate(root.Path);
         var port = TestApp.FreePort();
-        string[] args = TestApp.Args(root.Path, port,
+        string[] args = TestApp.HostArgs(root.Path, port,
             "--Castellan:DataProtection:CertificatePath=dp.pfx",
             $"--Castellan:DataProtection:CertificatePassword={Password}");
         Assert.True(File.Exists(certificate));
@@ -60,7 +60,7 @@ public sealed class HostDataProtectionTests
     {
         using var root = new TempDirectory();
         WriteCertificate(root.Path);
-        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0,
             $"--Castellan:DataProtection:CertificatePath={path}",
             $"--Castellan:DataProtection:CertificatePassword={password}")));
         Assert.Contains("Castellan:DataProtection:CertificatePath", Assert.Single(ex.Errors), StringComparison.Ordinal);
@@ -70,7 +70,7 @@ public sealed class HostDataProtectionTests
     public async Task Data_protection_keys_may_live_in_their_own_folder()
     {
         using var root = new TempDirectory();
-        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0,
             "--Castellan:DataProtection:Path=dp-keys")));
         using var http = host.CreateClient();
         await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");

@@ -15,7 +15,7 @@ public sealed class HostTests
     public async Task Fresh_host_serves_discovery_jwks_and_a_verifiable_at_jwt_for_the_demo_client()
     {
         using var root = new TempDirectory();
-        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path)));
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path)));
         using var http = host.CreateClient();
 
         using var discovery = JsonDocument.Parse(await http.GetStringAsync(".well-known/openid-configuration"));
@@ -42,14 +42,14 @@ public sealed class HostTests
         var port = TestApp.FreePort();
         string token;
         string jwksBefore;
-        await using (var first = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port))))
+        await using (var first = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, port))))
         {
             using var http = first.CreateClient();
             token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
             jwksBefore = await http.GetStringAsync(".well-known/openid-configuration/jwks");
         }
 
-        await using var second = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, port)));
+        await using var second = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, port)));
         using (var http = second.CreateClient())
         {
             Assert.Equal(jwksBefore, await http.GetStringAsync(".well-known/openid-configuration/jwks"));
@@ -84,7 +84,7 @@ public sealed class HostTests
         }
         """);
 
-        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--config", config)));
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, "--config", config)));
         using var http = host.CreateClient();
 
         var plain = new JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "plain", "plain-secret"));
@@ -120,7 +120,7 @@ public sealed class HostTests
         }
         """);
 
-        var app = CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--config", config));
+        var app = CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, "--config", config));
         var ex = await Assert.ThrowsAsync<CastellanConfigurationException>(() => app.StartAsync());
         await app.DisposeAsync();
         Assert.Contains(ex.Errors, e => e.Contains("ClientId 'a' is used by more than one client", StringComparison.Ordinal));
@@ -134,7 +134,7 @@ public sealed class HostTests
         using var root = new TempDirectory();
         var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(async () =>
         {
-            await using var app = CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--Castellan:KeyManagement:SigningAlgorithms:0=HS256"));
+            await using var app = CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, "--Castellan:KeyManagement:SigningAlgorithms:0=HS256"));
             await app.StartAsync();
         });
         Assert.Contains(ex.Failures, f => f.Contains("'HS256' is not supported", StringComparison.Ordinal));
@@ -144,7 +144,7 @@ public sealed class HostTests
     public async Task Es256_configured_host_signs_with_es256()
     {
         using var root = new TempDirectory();
-        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0,
             "--Castellan:KeyManagement:SigningAlgorithms:0=ES256")));
         using var http = host.CreateClient();
         var token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
@@ -159,7 +159,7 @@ public sealed class HostTests
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
         var pem = Path.Combine(root.Path, "signing.pem");
         await File.WriteAllTextAsync(pem, rsa.ExportPkcs8PrivateKeyPem());
-        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0, $"--Castellan:SigningKey:Path={pem}")));
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, $"--Castellan:SigningKey:Path={pem}")));
         using var http = host.CreateClient();
 
         var token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
@@ -182,7 +182,7 @@ public sealed class HostTests
         await File.WriteAllBytesAsync(Path.Combine(root.Path, "signing.pfx"),
             certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"));
 
-        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0,
             "--Castellan:SigningKey:Path=signing.pfx", "--Castellan:SigningKey:Password=pfx-password")));
         using var http = host.CreateClient();
         var token = await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret");
@@ -206,7 +206,7 @@ public sealed class HostTests
         File.WriteAllBytes(Path.Combine(root.Path, "signing.pfx"), certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-password"));
         File.WriteAllText(Path.Combine(root.Path, "not-a-key.pem"), "hello");
 
-        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0,
             $"--Castellan:SigningKey:Path={path}", $"--Castellan:SigningKey:Password={password}")));
         Assert.Contains("Castellan:SigningKey:Path", Assert.Single(ex.Errors), StringComparison.Ordinal);
     }
@@ -215,7 +215,7 @@ public sealed class HostTests
     public async Task Configured_rate_limit_answers_429_on_castellan_endpoints_but_not_on_health()
     {
         using var root = new TempDirectory();
-        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0,
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0,
             "--Castellan:RateLimiting:PermitLimit=2", "--Castellan:RateLimiting:Window=00:10:00")));
         using var http = host.CreateClient();
 
@@ -238,7 +238,7 @@ public sealed class HostTests
     public void Bad_rate_limit_settings_are_named_configuration_errors(string setting)
     {
         using var root = new TempDirectory();
-        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.Args(root.Path, 0, setting)));
+        var ex = Assert.Throws<CastellanConfigurationException>(() => CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, setting)));
         Assert.Contains("Castellan:RateLimiting", Assert.Single(ex.Errors), StringComparison.Ordinal);
     }
 
@@ -246,7 +246,7 @@ public sealed class HostTests
     public async Task Health_endpoint_reports_healthy()
     {
         using var root = new TempDirectory();
-        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path)));
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path)));
         using var http = host.CreateClient();
         Assert.Equal("Healthy", await http.GetStringAsync("health"));
     }

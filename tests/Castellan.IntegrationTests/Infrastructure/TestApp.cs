@@ -50,6 +50,13 @@ public sealed class TestApp : IAsyncDisposable
             .. extra,
         ];
 
+    /// <summary>
+    /// <see cref="Args"/> for the ready-to-run host, in the Development environment, where it may serve the demo
+    /// configuration and take its issuer from the request. Tests of Production behaviour pass their own arguments.
+    /// </summary>
+    public static string[] HostArgs(string contentRoot, int port = 0, params string[] extra)
+        => Args(contentRoot, port, ["--environment", "Development", .. extra]);
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

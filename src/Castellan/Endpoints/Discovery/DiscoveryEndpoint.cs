@@ -7,6 +7,7 @@ using Castellan.Keys;
 using Castellan.Protocol;
 using Castellan.Resources;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -21,24 +22,23 @@ internal sealed class DiscoveryEndpoint(
     ResourceIndexProvider resources,
     KeyRingProvider keys,
     TokenRequestValidator tokenRequestValidator,
-    IOptions<CastellanOptions> options)
+    IOptions<CastellanOptions> options,
+    ILogger<DiscoveryEndpoint> logger)
 {
     private readonly CastellanOptions _options = options.Value;
     private readonly string _cacheControl = CacheControl(options.Value.Discovery.ResponseCacheDuration);
 
-    public async Task ProcessAsync(HttpContext context)
-    {
-        if (!WellKnown.IsGetOrHead(context))
-        {
-            return;
-        }
+    public Task ProcessAsync(HttpContext context) => WellKnown.GuardAsync(context, logger, WriteAsync);
 
+    private async Task WriteAsync(HttpContext context)
+    {
         var issuer = issuerResolver.GetIssuer(context);
         var index = await resources.GetAsync(context.RequestAborted).ConfigureAwait(false);
         var ring = await keys.GetAsync(context.RequestAborted).ConfigureAwait(false);
 
         var response = context.Response;
         response.Headers.CacheControl = _cacheControl;
+        WellKnown.VaryByHostWhenInferred(response, issuerResolver);
         var body = new ArrayBufferWriter<byte>(2048);
         using (var writer = new Utf8JsonWriter(body))
         {
@@ -123,8 +123,56 @@ internal sealed class DiscoveryEndpoint(
         => "public, max-age=" + ((long)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 }
 
-internal static class WellKnown
+internal static partial class WellKnown
 {
+    /// <summary>Seconds a caller should wait after a 503 before asking again.</summary>
+    private const string RetryAfterSeconds = "30";
+
+    /// <summary>
+    /// Runs a metadata endpoint: wrong methods get 405; a store or key failure gets 503 with Retry-After (the
+    /// document exists, it just cannot be served now), never a bare 500 and never a cached error.
+    /// </summary>
+    public static async Task GuardAsync(HttpContext context, ILogger logger, Func<HttpContext, Task> write)
+    {
+        if (!IsGetOrHead(context))
+        {
+            return;
+        }
+
+        try
+        {
+            await write(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away.
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            LogUnavailable(logger, context.Request.Path.Value ?? "", ex);
+            var response = context.Response;
+            response.Clear();
+            response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            response.Headers.RetryAfter = RetryAfterSeconds;
+            response.Headers.CacheControl = "no-store";
+        }
+    }
+
+    /// <summary>
+    /// With no configured IssuerUri the document names the request's host, so a shared cache must key it by Host
+    /// (RFC 9110 §12.5.5): otherwise one caller's forged Host would be served to everyone.
+    /// </summary>
+    public static void VaryByHostWhenInferred(HttpResponse response, IssuerResolver issuer)
+    {
+        if (!issuer.IsConfigured)
+        {
+            response.Headers.Vary = "Host";
+        }
+    }
+
+    [LoggerMessage(5000, LogLevel.Error, "Metadata endpoint {Path} could not be served (answered 503); a store or the key ring failed.", EventName = "MetadataUnavailable")]
+    private static partial void LogUnavailable(ILogger logger, string path, Exception exception);
+
     /// <summary>Metadata endpoints answer GET and HEAD; anything else is 405 with an Allow header.</summary>
     public static bool IsGetOrHead(HttpContext context)
     {

@@ -1,0 +1,70 @@
+namespace Castellan.Host;
+
+/// <summary>
+/// Everything the host reads from its <c>Castellan</c> section, as types: the engine's
+/// <see cref="CastellanOptions"/>, the configuration model, and the host's own settings. The schema check walks
+/// this shape, so a name or value the host would not use is an error, not silently dropped.
+/// </summary>
+internal sealed class HostSettings
+{
+    // CastellanOptions
+    public string? IssuerUri { get; set; }
+
+    public EndpointPaths Endpoints { get; } = new();
+
+    public DiscoveryOptions Discovery { get; } = new();
+
+    public KeyManagementOptions KeyManagement { get; } = new();
+
+    public InputLengthRestrictions InputLengthRestrictions { get; } = new();
+
+    // The configuration model
+    public List<Client> Clients { get; set; } = [];
+
+    public List<ApiScope> ApiScopes { get; set; } = [];
+
+    public List<ApiResource> ApiResources { get; set; } = [];
+
+    public List<IdentityResource> IdentityResources { get; set; } = [];
+
+    // The host's own
+    /// <summary>Serve the demo client outside Development. Default: false.</summary>
+    public bool Demo { get; set; }
+
+    /// <summary>
+    /// Take the issuer from each request's Host header in Production, for deployments behind a proxy that sets
+    /// Host itself. Default: false (IssuerUri is required in Production).
+    /// </summary>
+    public bool AllowInferredIssuer { get; set; }
+
+    public RateLimitingSettings RateLimiting { get; } = new();
+
+    public SigningKeySettings SigningKey { get; } = new();
+
+    public DataProtectionSettings DataProtection { get; } = new();
+
+    internal sealed class RateLimitingSettings
+    {
+        public int PermitLimit { get; set; }
+
+        public TimeSpan Window { get; set; }
+    }
+
+    internal sealed class SigningKeySettings
+    {
+        public string? Path { get; set; }
+
+        public string? Algorithm { get; set; }
+
+        public string? Password { get; set; }
+    }
+
+    internal sealed class DataProtectionSettings
+    {
+        public string? Path { get; set; }
+
+        public string? CertificatePath { get; set; }
+
+        public string? CertificatePassword { get; set; }
+    }
+}
