@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -78,6 +79,20 @@ internal static class BearerToken
         return token.IsEmpty ? null : token.ToString();
     }
 
+    /// <summary>43 characters: 32 random bytes, base64url without padding.</summary>
+    private const int ReferenceHandleLength = 43;
+
+    private static readonly SearchValues<char> Base64UrlAlphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     /// <summary>A JWS compact serialization has exactly two dots; reference handles have none.</summary>
     public static bool IsJwtShaped(string token) => token.AsSpan().Count('.') == 2;
+
+    /// <summary>
+    /// Whether the value can be a Castellan reference token handle. The same rule as the engine's
+    /// <c>Castellan.Tokens.ReferenceTokenService.IsHandleShaped</c>, duplicated because this package does not
+    /// reference the engine: change both together.
+    /// </summary>
+    public static bool IsReferenceHandleShaped(string token)
+        => token.Length == ReferenceHandleLength && !token.AsSpan().ContainsAnyExcept(Base64UrlAlphabet);
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -19,8 +18,8 @@ namespace Castellan.ApiProtection;
 /// The unified scheme. JWT-shaped tokens are validated locally with <see cref="JsonWebTokenHandler"/> against the
 /// discovery document's keys, with parameters built once per document (no per-request cloning). Other tokens are
 /// resolved at the token service's introspection endpoint (RFC 7662), authenticating as the API resource, and
-/// active results are cached by a hash of the token (never the token) until the earlier of the configured
-/// duration and the token's <c>exp</c>.
+/// active results are cached under the authority, the audience and a hash of the token (never the token) until the
+/// earlier of the configured duration and the token's <c>exp</c>. Values that are neither are refused locally.
 /// </summary>
 internal sealed partial class CastellanApiHandler(
     IOptionsMonitor<CastellanApiSchemeOptions> options,
@@ -32,7 +31,6 @@ internal sealed partial class CastellanApiHandler(
     : AuthenticationHandler<CastellanApiSchemeOptions>(options, loggerFactory, encoder)
 {
     private const int MaxTokenLength = 16 * 1024;
-    private const string CachePrefix = "castellan:introspection:";
     private const string NotValid = "The access token is not valid.";
     private const string Expired = "The access token expired.";
     private static readonly JsonWebTokenHandler JwtHandler = new();
@@ -56,16 +54,24 @@ internal sealed partial class CastellanApiHandler(
             return await AuthenticateJwtAsync(token, api).ConfigureAwait(false);
         }
 
+        if (!BearerToken.IsReferenceHandleShaped(token))
+        {
+            // Neither a JWT nor a handle this token service could have issued: refused here, so garbage bearer
+            // values cost no introspection round trip (and cannot be used to load the token service through us).
+            LogMalformedToken(Logger);
+            return AuthenticateResult.Fail(NotValid);
+        }
+
         if (api.ApiSecret is null)
         {
             // Without an API secret this API cannot introspect, so only JWTs can be valid.
             return AuthenticateResult.Fail(NotValid);
         }
 
-        string? json;
+        ClaimsPrincipal? principal;
         try
         {
-            json = await GetIntrospectionAsync(token, api, Context.RequestAborted).ConfigureAwait(false);
+            principal = await IntrospectAsync(token, api, Context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or JsonException or IOException or TaskCanceledException)
         {
@@ -74,12 +80,6 @@ internal sealed partial class CastellanApiHandler(
             return AuthenticateResult.Fail("The access token could not be validated.");
         }
 
-        if (json is null)
-        {
-            return AuthenticateResult.Fail(NotValid);
-        }
-
-        var principal = ToPrincipal(json, api);
         if (principal is null)
         {
             return AuthenticateResult.Fail(NotValid);
@@ -112,7 +112,8 @@ internal sealed partial class CastellanApiHandler(
 
         var cache = validation.Cache;
         var key = cache is null ? default : ValidatedJwtCache.Hash(token);
-        var identity = cache?.TryGet(key, TimeProvider.GetUtcNow(), api.ClockSkew);
+        var now = TimeProvider.GetUtcNow();
+        var identity = cache?.TryGet(key, now);
         if (identity is null)
         {
             var result = await JwtHandler.ValidateTokenAsync(token, validation.Parameters).ConfigureAwait(false);
@@ -124,7 +125,7 @@ internal sealed partial class CastellanApiHandler(
             identity = result.ClaimsIdentity;
             if (cache is not null && result.SecurityToken is JsonWebToken jwt)
             {
-                cache.Add(key, identity, Utc(jwt.ValidFrom), Utc(jwt.ValidTo));
+                cache.Add(key, identity, Utc(jwt.ValidFrom), Utc(jwt.ValidTo), now);
             }
         }
 
@@ -165,18 +166,17 @@ internal sealed partial class CastellanApiHandler(
             : $"Bearer error=\"invalid_token\", error_description=\"{(result.Failure.Message == Expired ? Expired : NotValid)}\"";
     }
 
-    /// <returns>The JSON of an active introspection response, or null when the token is inactive.</returns>
-    private async Task<string?> GetIntrospectionAsync(string token, CastellanApiOptions api, CancellationToken cancellationToken)
+    /// <returns>The principal of an active introspection answer, or null when the token is inactive.</returns>
+    private async Task<ClaimsPrincipal?> IntrospectAsync(string token, CastellanApiOptions api, CancellationToken cancellationToken)
     {
-        var cacheKey = CachePrefix + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-        if (api.IntrospectionCacheDuration > TimeSpan.Zero
-            && await cache.GetStringAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
+        var state = services.GetRequiredKeyedService<CastellanApiState>(api);
+        var configuration = await state.Configuration.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
+        var cacheKey = api.IntrospectionCacheDuration > TimeSpan.Zero ? state.IntrospectionCacheKey(token) : null;
+        if (cacheKey is not null && await ReadCacheAsync(cacheKey, configuration.Issuer, api, cancellationToken).ConfigureAwait(false) is { } cached)
         {
             return cached;
         }
 
-        var configuration = await services.GetRequiredKeyedService<CastellanApiState>(api).Configuration
-            .GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
         var endpoint = configuration.IntrospectionEndpoint
             ?? throw new InvalidOperationException("The token service's discovery document has no introspection_endpoint.");
 
@@ -194,37 +194,108 @@ internal sealed partial class CastellanApiHandler(
 
         var json = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        if (!root.TryGetProperty("active", out var active) || active.ValueKind != JsonValueKind.True)
+        var principal = ToPrincipal(document.RootElement, configuration.Issuer, api);
+        if (principal is not null && cacheKey is not null)
+        {
+            await WriteCacheAsync(cacheKey, json, document.RootElement, api, cancellationToken).ConfigureAwait(false);
+        }
+
+        return principal;
+    }
+
+    /// <summary>
+    /// A cached answer, or null on a miss. The cache is an optimisation, never a dependency: a cache that fails
+    /// (Redis down, a timeout) or holds something that is not an active answer for this registration is a miss,
+    /// logged once, and the token is introspected as if nothing were cached.
+    /// </summary>
+    private async Task<ClaimsPrincipal?> ReadCacheAsync(string key, string? issuer, CastellanApiOptions api, CancellationToken cancellationToken)
+    {
+        string? cached;
+        try
+        {
+            cached = await cache.GetStringAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Caught broadly on purpose: each IDistributedCache provider throws its own types (Redis, SQL Server...).
+            LogCacheReadFailed(Logger, ex);
+            return null;
+        }
+
+        if (cached is null)
         {
             return null;
         }
 
-        if (api.IntrospectionCacheDuration > TimeSpan.Zero && root.TryGetProperty("exp", out var exp) && exp.TryGetInt64(out var expSeconds))
+        try
         {
-            var until = DateTimeOffset.FromUnixTimeSeconds(expSeconds);
-            var duration = until - TimeProvider.GetUtcNow();
-            if (duration > api.IntrospectionCacheDuration)
+            using var document = JsonDocument.Parse(cached);
+            // Checked like a fresh answer (active, iss, aud), so a corrupt or foreign entry is never trusted.
+            if (ToPrincipal(document.RootElement, issuer, api) is { } principal)
             {
-                duration = api.IntrospectionCacheDuration;
-            }
-
-            if (duration > TimeSpan.Zero)
-            {
-                await cache.SetStringAsync(cacheKey, json, new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = duration },
-                    cancellationToken).ConfigureAwait(false);
+                return principal;
             }
         }
+        catch (JsonException)
+        {
+        }
 
-        return json;
+        LogCacheEntryInvalid(Logger);
+        return null;
     }
 
-    private static ClaimsPrincipal? ToPrincipal(string json, CastellanApiOptions api)
+    /// <summary>Caches an active answer until the earlier of the configured duration and the token's <c>exp</c>.</summary>
+    private async Task WriteCacheAsync(string key, string json, JsonElement answer, CastellanApiOptions api, CancellationToken cancellationToken)
     {
-        using var document = JsonDocument.Parse(json);
+        if (!answer.TryGetProperty("exp", out var exp) || !exp.TryGetInt64(out var expSeconds))
+        {
+            return;
+        }
+
+        var duration = DateTimeOffset.FromUnixTimeSeconds(expSeconds) - TimeProvider.GetUtcNow();
+        if (duration > api.IntrospectionCacheDuration)
+        {
+            duration = api.IntrospectionCacheDuration;
+        }
+
+        if (duration <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            await cache.SetStringAsync(key, json, new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = duration },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The answer is good; only the next request pays for another round trip.
+            LogCacheWriteFailed(Logger, ex);
+        }
+    }
+
+    /// <returns>The principal, or null unless <paramref name="answer"/> is an active RFC 7662 answer from this
+    /// registration's token service for one of its audiences.</returns>
+    private static ClaimsPrincipal? ToPrincipal(JsonElement answer, string? issuer, CastellanApiOptions api)
+    {
+        if (answer.ValueKind != JsonValueKind.Object
+            || !answer.TryGetProperty("active", out var active) || active.ValueKind != JsonValueKind.True)
+        {
+            return null;
+        }
+
+        // RFC 7662 §2.2 makes iss optional; Castellan always sends it, so it is required here and held to the rule a
+        // JWT's iss is held to (RFC 9068 §4): it must equal the discovery document's issuer. An answer about another
+        // issuer's token, or from an endpoint that speaks for someone else, is no answer about ours.
+        if (issuer is null || !answer.TryGetProperty("iss", out var iss) || iss.ValueKind != JsonValueKind.String
+            || !iss.ValueEquals(issuer))
+        {
+            return null;
+        }
+
         var claims = new List<Claim>();
-        var audienceMatches = false;
-        foreach (var property in document.RootElement.EnumerateObject())
+        foreach (var property in answer.EnumerateObject())
         {
             if (property.Name is "active" or "token_type")
             {
@@ -246,6 +317,7 @@ internal sealed partial class CastellanApiHandler(
             }
         }
 
+        var audienceMatches = false;
         foreach (var claim in claims)
         {
             if (claim.Type == "aud" && api.Audiences.Contains(claim.Value))
@@ -284,4 +356,16 @@ internal sealed partial class CastellanApiHandler(
 
     [LoggerMessage(6002, LogLevel.Warning, "The token service's discovery document is unavailable; JWTs cannot be validated.", EventName = "MetadataUnavailable")]
     private static partial void LogMetadataUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(6003, LogLevel.Warning, "The introspection cache could not be read; introspecting instead.", EventName = "IntrospectionCacheReadFailed")]
+    private static partial void LogCacheReadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(6004, LogLevel.Warning, "The introspection cache holds an entry that is not an active answer for this API; introspecting instead.", EventName = "IntrospectionCacheEntryInvalid")]
+    private static partial void LogCacheEntryInvalid(ILogger logger);
+
+    [LoggerMessage(6005, LogLevel.Warning, "The introspection answer could not be cached; the request goes on.", EventName = "IntrospectionCacheWriteFailed")]
+    private static partial void LogCacheWriteFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(6006, LogLevel.Information, "Bearer value refused: neither a JWT nor a reference token handle.", EventName = "MalformedToken")]
+    private static partial void LogMalformedToken(ILogger logger);
 }

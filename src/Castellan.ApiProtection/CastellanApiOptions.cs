@@ -28,15 +28,18 @@ public sealed class CastellanApiOptions
     /// <summary>
     /// How long an introspection result is cached (never past the token's own <c>exp</c>). Default: 1 minute;
     /// <see cref="TimeSpan.Zero"/> turns caching off, so a revocation is seen at once. The cache is the
-    /// registered <c>IDistributedCache</c> (memory unless you register Redis or SQL Server), keyed by a hash
-    /// of the token.
+    /// registered <c>IDistributedCache</c> (memory unless you register Redis or SQL Server), keyed by the
+    /// authority, the first audience and a hash of the token, so registrations sharing one cache stay apart. A
+    /// cache that fails or holds a corrupt entry is treated as a miss (logged as a warning), never as an error.
     /// </summary>
     public TimeSpan IntrospectionCacheDuration { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// How many validated JWTs to remember, so a token used again skips the signature check until it expires.
     /// Entries are dropped when the token service's discovery document (and so its key set) changes; lifetime is
-    /// checked on every use. Default: 10,000; 0 validates every JWT in full on every request.
+    /// checked on every use. When the cache is full, expired entries go first, then those not used since the
+    /// eviction sweep last passed them; the cache never holds more than this. Default: 10,000; 0 validates every
+    /// JWT in full on every request.
     /// </summary>
     public int ValidatedTokenCacheSize { get; set; } = 10_000;
 

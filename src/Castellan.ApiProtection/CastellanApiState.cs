@@ -1,3 +1,7 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
@@ -10,12 +14,19 @@ namespace Castellan.ApiProtection;
 /// </summary>
 internal sealed class CastellanApiState
 {
+    private const string CachePrefix = "castellan:introspection:";
     private readonly CastellanApiOptions _api;
-    private ValidationContext? _current;
+    private readonly string _cacheKeyPrefix;
+
+    // Read and replaced by concurrent requests without a lock. A reference write is atomic, so no request can see a
+    // torn value; volatile adds the ordering: a request that sees the new context also sees the fields its
+    // constructor wrote, on every memory model .NET runs on (ARM included), not only on x64.
+    private volatile ValidationContext? _current;
 
     public CastellanApiState(CastellanApiOptions api, bool requireHttps)
     {
         _api = api;
+        _cacheKeyPrefix = CacheKeyPrefix(api.Authority, api.Audiences[0]);
         var http = api.BackchannelHandler is null ? new HttpClient() : new HttpClient(api.BackchannelHandler, disposeHandler: false);
         Configuration = new ConfigurationManager<OpenIdConnectConfiguration>(
             api.Authority.TrimEnd('/') + "/.well-known/openid-configuration",
@@ -28,6 +39,31 @@ internal sealed class CastellanApiState
     }
 
     public ConfigurationManager<OpenIdConnectConfiguration> Configuration { get; }
+
+    /// <summary>
+    /// The <c>IDistributedCache</c> key of a token's introspection answer: the registration's prefix and a SHA-256
+    /// hash of the token, never the token itself.
+    /// </summary>
+    public string IntrospectionCacheKey(string token)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(token), hash);
+        return string.Concat(_cacheKeyPrefix, Base64Url.EncodeToString(hash));
+    }
+
+    /// <summary>
+    /// An answer means something only for the token service that gave it and the API resource that asked (another
+    /// audience sees other tokens as active), so both are in the key: registrations that share one cache (two APIs
+    /// in one host, or several services on one Redis) never read each other's answers. The authority is taken as
+    /// configured, without a trailing slash; both values are length-prefixed before hashing so no two pairs can
+    /// produce the same input.
+    /// </summary>
+    internal static string CacheKeyPrefix(string authority, string audience)
+    {
+        authority = authority.TrimEnd('/');
+        var scope = string.Create(CultureInfo.InvariantCulture, $"{authority.Length}:{authority}|{audience.Length}:{audience}");
+        return CachePrefix + Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(scope))) + ":";
+    }
 
     public async Task<ValidationContext> GetAsync(CancellationToken cancellationToken)
     {
@@ -58,7 +94,7 @@ internal sealed class CastellanApiState
         };
         // A new document may have dropped a key: tokens validated against the old one are validated again.
         current = new ValidationContext(configuration, parameters,
-            _api.ValidatedTokenCacheSize > 0 ? new ValidatedJwtCache(_api.ValidatedTokenCacheSize) : null);
+            _api.ValidatedTokenCacheSize > 0 ? new ValidatedJwtCache(_api.ValidatedTokenCacheSize, _api.ClockSkew) : null);
         _current = current;
         return current;
     }

@@ -62,7 +62,12 @@ internal sealed class AccessTokenValidator(KeyRingProvider keys, ReferenceTokenS
     public const int MaxTokenLength = 16 * 1024;
 
     private readonly JsonWebTokenHandler _handler = new();
-    private (KeyRing Ring, TokenValidationParameters Parameters)? _parameters;
+
+    // Shared by concurrent requests without a lock, so it is one immutable object published by a single reference
+    // write: a nullable tuple is a multi-word struct, and a reader racing a writer could pair one ring with another
+    // ring's parameters (a torn read). volatile orders the publication, so a reader that sees the object also sees
+    // the fields its constructor wrote, on ARM as on x64.
+    private volatile RingParameters? _parameters;
 
     /// <returns>The validated token, or null when it is not an active token of this server.</returns>
     public async ValueTask<ValidatedAccessToken?> ValidateAsync(string token, string issuer, CancellationToken cancellationToken)
@@ -107,9 +112,9 @@ internal sealed class AccessTokenValidator(KeyRingProvider keys, ReferenceTokenS
     private TokenValidationParameters ParametersFor(KeyRing ring)
     {
         var cached = _parameters;
-        if (cached is { } c && ReferenceEquals(c.Ring, ring))
+        if (cached is not null && ReferenceEquals(cached.Ring, ring))
         {
-            return c.Parameters;
+            return cached.Parameters;
         }
 
         var parameters = new TokenValidationParameters
@@ -130,7 +135,11 @@ internal sealed class AccessTokenValidator(KeyRingProvider keys, ReferenceTokenS
                 return expires is { } e && e > now && (notBefore is not { } nb || nb <= now);
             },
         };
-        _parameters = (ring, parameters);
+        // Two requests may build parameters for the same new ring at once; either result is correct, the last wins.
+        _parameters = new RingParameters(ring, parameters);
         return parameters;
     }
+
+    /// <summary>The validation parameters built for one key ring, never changed after construction.</summary>
+    private sealed record RingParameters(KeyRing Ring, TokenValidationParameters Parameters);
 }
