@@ -15,7 +15,7 @@ namespace Castellan.Bench;
 /// </summary>
 internal static class HttpBenchmark
 {
-    private static readonly string[] TokenVariants = ["floor", "castellan-rs256", "castellan-es256", "openiddict-tuned", "openiddict-default", NodePeer.Variant];
+    private static readonly string[] TokenVariants = ["floor", "castellan-rs256", PublishedHost.Variant, "castellan-es256", "openiddict-tuned", "openiddict-default", NodePeer.Variant];
     private static readonly string[] ApiVariants = ["api-none", "api-verify", "api-jwtbearer", "api-castellan", "api-castellan-nocache", "api-castellan-ref-nocache", "api-castellan-ref-cache"];
 
     private sealed record Settings(int Duration, int Warmup, int Connections, int Threads, HashSet<string>? Only);
@@ -46,6 +46,11 @@ internal static class HttpBenchmark
             var results = new Dictionary<string, Result>();
             var tokenScript = await WriteScriptAsync(work.FullName, "token.lua", "POST", "grant_type=client_credentials&scope=api1",
                 [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", BenchSetup.BasicHeader)], "access_token");
+            if (settings.Only is null || settings.Only.Contains(PublishedHost.Variant))
+            {
+                await PublishedHost.PublishAsync(work.FullName);
+            }
+
             foreach (var variant in TokenVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
             {
                 results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", tokenScript, settings, null);
@@ -97,7 +102,7 @@ internal static class HttpBenchmark
         {
             started = StartChild(variant, port, keyPem, authority);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
         {
             // A peer that cannot run here (no Node.js) is reported, not fatal to the other variants.
             return new Result(variant, 0, 0, 0, 0, 0, 0, ex.Message);
@@ -106,7 +111,7 @@ internal static class HttpBenchmark
         using var child = started;
         try
         {
-            await WaitReadyAsync(port);
+            await WaitReadyAsync(port, variant == PublishedHost.Variant ? "/health" : "/ready");
             var url = $"http://127.0.0.1:{port}{path}";
             await RunWrkAsync(url, script, settings.Warmup, settings);
             var cpuBefore = Cpu(child) + (companion is null ? TimeSpan.Zero : Cpu(companion));
@@ -135,11 +140,16 @@ internal static class HttpBenchmark
 
     private static Process StartChild(string variant, int port, string keyPem, string? authority)
     {
-        var info = variant == NodePeer.Variant ? NodePeer.StartInfo(port, keyPem) : new ProcessStartInfo(Environment.ProcessPath!);
+        var info = variant switch
+        {
+            NodePeer.Variant => NodePeer.StartInfo(port, keyPem),
+            PublishedHost.Variant => PublishedHost.StartInfo(port),
+            _ => new ProcessStartInfo(Environment.ProcessPath!),
+        };
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
-        if (variant != NodePeer.Variant)
+        if (variant is not NodePeer.Variant and not PublishedHost.Variant)
         {
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
             {
@@ -169,14 +179,14 @@ internal static class HttpBenchmark
         return process;
     }
 
-    private static async Task WaitReadyAsync(int port)
+    private static async Task WaitReadyAsync(int port, string path = "/ready")
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var attempt = 0; attempt < 300; attempt++)
         {
             try
             {
-                using var response = await http.GetAsync($"http://127.0.0.1:{port}/ready");
+                using var response = await http.GetAsync($"http://127.0.0.1:{port}{path}");
                 if (response.IsSuccessStatusCode)
                 {
                     return;
@@ -302,6 +312,8 @@ internal static class HttpBenchmark
         }
 
         Ratio("castellan-rs256 / floor (tokens/s)", "castellan-rs256", "floor", 0.90);
+        Ratio("host-published / floor (tokens/s): the host as users run it", PublishedHost.Variant, "floor", 0.90);
+        Ratio("host-published / castellan-rs256 (tokens/s)", PublishedHost.Variant, "castellan-rs256");
         Ratio("castellan-rs256 / openiddict-tuned (tokens/s)", "castellan-rs256", "openiddict-tuned");
         Ratio("castellan-rs256 / openiddict-default (tokens/s)", "castellan-rs256", "openiddict-default");
         Ratio("castellan-rs256 / node-oidc-provider (tokens/s)", "castellan-rs256", NodePeer.Variant);

@@ -42,6 +42,28 @@ public sealed class LocalApiTests
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(ok)).StatusCode);
     }
 
+    [Fact]
+    public async Task Local_api_refuses_tokens_of_a_client_disabled_after_issuance()
+    {
+        using var root = new TempDirectory();
+        await using var server = await StartAsync(root, out _);
+        using var http = server.CreateClient();
+        var token = await TestTokens.GetAccessTokenAsync(http, "admin", "s", "users.manage");
+        async Task<HttpStatusCode> CallAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "users");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await CallAsync());
+        // The in-memory store holds the configured instances: disabling one is a live change.
+        var admin = await server.Services.GetRequiredService<Castellan.Stores.IClientStore>().FindClientByIdAsync("admin", default);
+        admin!.Enabled = false;
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync());
+    }
+
     private static Task<TestApp> StartAsync(TempDirectory root, out Func<int> selfCalls)
     {
         var builder = WebApplication.CreateBuilder(TestApp.Args(root.Path));

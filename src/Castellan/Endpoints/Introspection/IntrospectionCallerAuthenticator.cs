@@ -36,20 +36,25 @@ internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, Tim
             return Fail("no secret presented");
         }
 
+        // Both checks always run, each against a decoy when there is nothing real to compare, so the time taken does
+        // not tell an unknown name from an API resource, a client, or a disabled client.
         var now = time.GetUtcNow();
-        if (resources.ApiResources.TryGetValue(credentials.ClientId, out var resource))
-        {
-            var secrets = ResourceSecrets.GetValue(resource, static r => SecretVerifier.Decode(r.ApiSecrets));
-            if (secrets.Length > 0 && SecretVerifier.Matches(secrets, credentials.Secret, now))
-            {
-                return new IntrospectionCaller(resource.Name, resource, null);
-            }
-        }
+        var resource = resources.ApiResources.GetValueOrDefault(credentials.ClientId);
+        var resourceSecrets = resource is null ? SecretVerifier.Decoy : ResourceSecrets.GetValue(resource, static r => SecretVerifier.Decode(r.ApiSecrets));
+        var resourceMatches = SecretVerifier.Matches(resourceSecrets.Length > 0 ? resourceSecrets : SecretVerifier.Decoy, credentials.Secret, now) && resource is not null;
 
         var client = await clients.FindClientByIdAsync(credentials.ClientId, cancellationToken).ConfigureAwait(false);
-        if (client is { Enabled: true } && SecretVerifier.Matches(ClientModel.For(client).SecretHashes, credentials.Secret, now))
+        var clientSecrets = client is { Enabled: true } ? ClientModel.For(client).SecretHashes : SecretVerifier.Decoy;
+        var clientMatches = SecretVerifier.Matches(clientSecrets, credentials.Secret, now) && client is { Enabled: true };
+
+        if (resourceMatches)
         {
-            return new IntrospectionCaller(client.ClientId, null, client);
+            return new IntrospectionCaller(resource!.Name, resource, null);
+        }
+
+        if (clientMatches)
+        {
+            return new IntrospectionCaller(client!.ClientId, null, client);
         }
 
         return Fail("neither an API resource nor a client with that secret");
