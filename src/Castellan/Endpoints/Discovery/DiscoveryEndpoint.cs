@@ -170,7 +170,7 @@ internal static partial class WellKnown
         }
     }
 
-    [LoggerMessage(5000, LogLevel.Error, "Metadata endpoint {Path} could not be served (answered 503); a store or the key ring failed.", EventName = "MetadataUnavailable")]
+    [LoggerMessage(7000, LogLevel.Error, "Metadata endpoint {Path} could not be served (answered 503); a store or the key ring failed.", EventName = "MetadataEndpointUnavailable")]
     private static partial void LogUnavailable(ILogger logger, string path, Exception exception);
 
     /// <summary>Metadata endpoints answer GET and HEAD; anything else is 405 with an Allow header.</summary>
