@@ -8,7 +8,8 @@ internal sealed record Violation(string Kind, string Detail);
 
 /// <summary>
 /// What must hold for every answer to a hostile request, whatever it was: no 5xx, no secret or token echoed, no
-/// redirect to an unregistered URI, a request that lost what it needs is not granted, and the octets are HTTP.
+/// redirect to an unregistered URI, a request that lost what it needs is not granted, error text within RFC 6749
+/// §5.2, and the octets are HTTP.
 /// A closed connection, a reset or no answer at all are acceptable: Kestrel may drop a connection it cannot parse.
 /// </summary>
 internal static class FuzzOracle
@@ -46,6 +47,11 @@ internal static class FuzzOracle
                 violations.Add(new("redirect", $"answered {response.Status}, a redirect without a Location header"));
             }
 
+            if (response.Status is >= 400 and < 500 && BadErrorText(response.Body) is { } bad)
+            {
+                violations.Add(new("error text outside RFC 6749 §5.2", $"answered {response.Status} with {bad}"));
+            }
+
             if (EchoedSecret(fuzzCase, response) is { } secret)
             {
                 violations.Add(new("secret echoed", $"answered {response.Status} and the answer contains '{WireText.Show(secret, 40)}'"));
@@ -53,6 +59,37 @@ internal static class FuzzOracle
         }
 
         return violations;
+    }
+
+    /// <summary>
+    /// RFC 6749 §5.2: error and error_description hold only %x20-21 / %x23-5B / %x5D-7E. The descriptions that
+    /// quote a parameter name are where hostile input could leak in.
+    /// </summary>
+    private static string? BadErrorText(string body)
+    {
+        if (!body.StartsWith('{'))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var json = JsonDocument.Parse(WireText.ToBytes(body));
+            foreach (var name in (string[])["error", "error_description"])
+            {
+                if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty(name, out var value)
+                    && value.ValueKind == JsonValueKind.String
+                    && value.GetString()!.Any(c => c is < ' ' or > '~' or '"' or '\\'))
+                {
+                    return $"{name} {WireText.Show(WireText.Utf8(value.GetString()!), 120)}";
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
     }
 
     private static bool IsRegisteredRedirect(string location)
