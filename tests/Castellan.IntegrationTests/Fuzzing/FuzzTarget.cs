@@ -1,0 +1,23 @@
+namespace Castellan.IntegrationTests.Fuzzing;
+
+/// <summary>
+/// One parameter of a baseline request, with what the oracle may conclude when a case breaks it.
+/// </summary>
+/// <param name="Required">Dropping or blanking it (or spelling its name in another case) must make the request fail.</param>
+/// <param name="Exact">Any change to its decoded value must make the request fail (grant_type, client credentials).</param>
+/// <param name="Secret">Its value is a credential or token: no answer may echo it.</param>
+internal sealed record FuzzParameter(string Name, string Value, bool Required = false, bool Exact = false, bool Secret = false);
+
+/// <summary>A well-formed request that succeeds (2xx) against its endpoint; every case breaks one thing of it.</summary>
+/// <param name="Authorization">The Authorization header, or null. When set it is the only client authentication, so removing it must fail.</param>
+internal sealed record FuzzBaseline(string Name, string Method, string? Authorization, IReadOnlyList<FuzzParameter> Parameters)
+{
+    /// <summary>POST endpoints read a form body; GET endpoints get their parameters in the query.</summary>
+    public bool HasForm => Method == "POST";
+}
+
+/// <summary>What the fuzzer knows about one mapped Castellan endpoint: its display name and the baselines to mutate.</summary>
+internal sealed record FuzzTarget(string DisplayName, IReadOnlyList<FuzzBaseline> Baselines);
+
+/// <summary>A mapped endpoint at its path, joined with its table entry.</summary>
+internal sealed record FuzzEndpoint(string DisplayName, string Path, FuzzTarget Target);
