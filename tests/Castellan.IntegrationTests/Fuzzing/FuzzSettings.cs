@@ -17,7 +17,7 @@ internal sealed record FuzzSettings(int Seed, int Cases, int? OnlyCase)
     /// <summary>Fixed, so CI is deterministic: the same cases every run until someone picks another seed.</summary>
     public const int DefaultSeed = 8015;
 
-    public const int DefaultCases = 3000;
+    public const int DefaultCases = 5000;
 
     /// <summary>Cases between two checks that the server still answers well-formed requests.</summary>
     public const int BatchSize = 200;
