@@ -53,14 +53,16 @@ public static partial class CastellanHostApp
         var options = new CastellanOptions();
         HostConfiguration.BindOptions(builder.Configuration, options);
         var keyPath = Path.Combine(builder.Environment.ContentRootPath, options.KeyManagement.KeyPath);
-        var dataProtectionFolder = ConfigureDataProtection(builder, keyPath, out var dataProtectionKeys);
+        var dataProtectionKeys = DataProtectionFolder(builder, keyPath);
 
-        // Registered before Castellan's own startup (which creates the first key), and run only when the server
-        // starts: check-config and the key commands create nothing.
-        builder.Services.AddHostedService(_ => new FolderPreparation([
+        // Registered before Data Protection's and Castellan's own startup (which write the first keys), so the
+        // folders exist owner-only before anything is written; run only when the server starts: check-config and
+        // the key commands create nothing.
+        builder.Services.AddHostedService(services => new FolderPreparation([
             (keyPath, $"{HostConfiguration.SectionName}:KeyManagement:KeyPath"),
             (dataProtectionKeys.Folder, dataProtectionKeys.Setting),
-        ]));
+        ], services.GetRequiredService<ILoggerFactory>().CreateLogger("Castellan.Host")));
+        var dataProtectionFolder = ConfigureDataProtection(builder, dataProtectionKeys.Folder);
 
         var castellan = builder.Services.AddCastellan(o => HostConfiguration.BindOptions(builder.Configuration, o))
             .AddInMemoryClients(loaded.Clients)
@@ -138,12 +140,26 @@ public static partial class CastellanHostApp
     }
 
     /// <summary>Creates the key folders owner-only when the server starts.</summary>
-    private sealed class FolderPreparation(IReadOnlyList<(string Path, string Setting)> folders) : IHostedService
+    private sealed class FolderPreparation(IReadOnlyList<(string Path, string Setting)> folders, ILogger logger) : IHostedService
     {
+        private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+                                                  | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
         public Task StartAsync(CancellationToken cancellationToken)
         {
             foreach (var (path, setting) in folders)
             {
+                if (Directory.Exists(path))
+                {
+                    // The operator's folder keeps its mode; say so when others may read the keys in it.
+                    if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & GroupOrOther) != 0)
+                    {
+                        LogFolderOpen(logger, path, setting);
+                    }
+
+                    continue;
+                }
+
                 CreateOwnerOnlyFolder(path, setting);
             }
 
@@ -236,14 +252,16 @@ public static partial class CastellanHostApp
     /// <c>CertificatePassword</c>.
     /// </summary>
     /// <returns>The Data Protection key folder when its keys are stored unencrypted, else null.</returns>
-    private static string? ConfigureDataProtection(WebApplicationBuilder builder, string keyPath, out (string Folder, string Setting) keys)
+    /// <summary>Where the Data Protection keys live (<c>Castellan:DataProtection:Path</c>, else beside the signing keys), and the setting that says so.</summary>
+    private static (string Folder, string Setting) DataProtectionFolder(WebApplicationBuilder builder, string keyPath)
+        => builder.Configuration[$"{HostConfiguration.SectionName}:DataProtection:Path"] is { Length: > 0 } configured
+            ? (Path.Combine(builder.Environment.ContentRootPath, configured), $"{HostConfiguration.SectionName}:DataProtection:Path")
+            : (Path.Combine(keyPath, "dataprotection"), $"{HostConfiguration.SectionName}:KeyManagement:KeyPath");
+
+    private static string? ConfigureDataProtection(WebApplicationBuilder builder, string folder)
     {
         var section = builder.Configuration.GetSection($"{HostConfiguration.SectionName}:DataProtection");
         var contentRoot = builder.Environment.ContentRootPath;
-        var folder = section["Path"] is { Length: > 0 } configured
-            ? Path.Combine(contentRoot, configured)
-            : Path.Combine(keyPath, "dataprotection");
-        keys = (folder, section["Path"] is { Length: > 0 } ? $"{HostConfiguration.SectionName}:DataProtection:Path" : $"{HostConfiguration.SectionName}:KeyManagement:KeyPath");
         var dataProtection = builder.Services.AddDataProtection()
             .SetApplicationName("Castellan")
             .PersistKeysToFileSystem(new DirectoryInfo(folder));
@@ -280,6 +298,9 @@ public static partial class CastellanHostApp
 
     [LoggerMessage(12, LogLevel.Warning, "The Data Protection keys in {Folder}, which encrypt the signing keys, are stored unencrypted. Set Castellan:DataProtection:CertificatePath to encrypt them (see docs/key-management.md).", EventName = "DataProtectionUnencrypted")]
     private static partial void LogUnencryptedDataProtection(ILogger logger, string folder);
+
+    [LoggerMessage(13, LogLevel.Warning, "The key folder {Folder} ({Setting}) can be read or entered by other users; restrict it with `chmod 700`.", EventName = "KeyFolderOpen")]
+    private static partial void LogFolderOpen(ILogger logger, string folder, string setting);
 
     [LoggerMessage(11, LogLevel.Information, "Castellan is listening on {Urls}. Discovery: /.well-known/openid-configuration", EventName = "Listening")]
     private static partial void LogListening(ILogger logger, string urls);

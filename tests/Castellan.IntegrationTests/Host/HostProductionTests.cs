@@ -105,6 +105,31 @@ public sealed class HostProductionTests
     }
 
     [Fact]
+    public async Task Key_folder_and_data_protection_folder_are_created_owner_only()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using var root = new TempDirectory();
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path))))
+        {
+            using var http = host.CreateClient();
+            Assert.False(string.IsNullOrEmpty(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")));
+        }
+
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        var keys = Path.Combine(root.Path, ".castellan", "keys");
+        Assert.Equal(ownerOnly, File.GetUnixFileMode(keys));
+        Assert.Equal(ownerOnly, File.GetUnixFileMode(Path.Combine(keys, "dataprotection")));
+        foreach (var file in Directory.GetFiles(keys, "*", new EnumerationOptions { AttributesToSkip = 0 }))
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+    }
+
+    [Fact]
     public async Task Blank_secrets_in_the_file_are_named_errors_without_the_value()
     {
         using var root = new TempDirectory();
