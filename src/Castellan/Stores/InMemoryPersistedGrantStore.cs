@@ -4,12 +4,20 @@ namespace Castellan.Stores;
 
 /// <summary>
 /// A process-local grant store for development and single-node deployments. Behaves like a durable store:
-/// consumption is atomic, and expired grants are swept so memory does not grow without bound.
+/// consumption and rotation are atomic, revocations are one operation, and expired grants are swept in bounded
+/// batches so memory does not grow without bound.
 /// </summary>
 internal sealed class InMemoryPersistedGrantStore(TimeProvider time) : IPersistedGrantStore
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+    private const int SweepBatchSize = 10_000;
+
     private readonly ConcurrentDictionary<string, PersistedGrant> _grants = new(StringComparer.Ordinal);
+
+    // Rotations and set removals exclude each other, as a database's transactions would: a family revoked while
+    // one of its tokens rotates ends with the replacement removed, or with the rotation refused, never with a
+    // surviving member. Single-grant operations (store, get, consume) stay lock-free.
+    private readonly Lock _setGate = new();
     private long _nextSweepTicks;
 
     public Task StoreAsync(PersistedGrant grant, CancellationToken cancellationToken)
@@ -26,22 +34,84 @@ internal sealed class InMemoryPersistedGrantStore(TimeProvider time) : IPersiste
         => Task.FromResult(_grants.TryRemove(key, out _));
 
     public Task<PersistedGrant?> TryConsumeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
+        => Task.FromResult(Consume(key, now));
+
+    public Task<PersistedGrant?> TryConsumeAndReplaceAsync(string key, PersistedGrant replacement, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(replacement);
+        lock (_setGate)
+        {
+            var consumed = Consume(key, now);
+            if (consumed is not null)
+            {
+                _grants[replacement.Key] = replacement;
+            }
+
+            return Task.FromResult(consumed);
+        }
+    }
+
+    public Task<int> RemoveAllAsync(PersistedGrantFilter filter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        if (!filter.IsScoped)
+        {
+            throw new ArgumentException("Name a family, subject, session or client to remove grants by.", nameof(filter));
+        }
+
+        var removed = 0;
+        lock (_setGate)
+        {
+            foreach (var (key, grant) in _grants)
+            {
+                if (filter.Matches(grant) && _grants.TryRemove(key, out _))
+                {
+                    removed++;
+                }
+            }
+        }
+
+        return Task.FromResult(removed);
+    }
+
+    public Task<int> RemoveExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var removed = 0;
+        foreach (var (key, grant) in _grants)
+        {
+            if (removed == batchSize)
+            {
+                break;
+            }
+
+            // Remove only the entry that was read, so a grant stored again under the key meanwhile stays.
+            if (grant.Expiration <= now && _grants.TryRemove(KeyValuePair.Create(key, grant)))
+            {
+                removed++;
+            }
+        }
+
+        return Task.FromResult(removed);
+    }
+
+    private PersistedGrant? Consume(string key, DateTimeOffset now)
     {
         while (_grants.TryGetValue(key, out var grant))
         {
-            if (grant.ConsumedTime is not null)
+            if (grant.ConsumedTime is not null || grant.Expiration <= now)
             {
-                return Task.FromResult<PersistedGrant?>(null);
+                return null;
             }
 
             // Compare-and-swap: only the caller whose update wins gets the grant.
             if (_grants.TryUpdate(key, grant with { ConsumedTime = now }, grant))
             {
-                return Task.FromResult<PersistedGrant?>(grant);
+                return grant;
             }
         }
 
-        return Task.FromResult<PersistedGrant?>(null);
+        return null;
     }
 
     private void SweepIfDue()
@@ -53,12 +123,7 @@ internal sealed class InMemoryPersistedGrantStore(TimeProvider time) : IPersiste
             return;
         }
 
-        foreach (var (key, grant) in _grants)
-        {
-            if (grant.Expiration <= now)
-            {
-                _grants.TryRemove(key, out _);
-            }
-        }
+        // One bounded batch per interval on the storing thread; a backlog is worked off over the next sweeps.
+        _ = RemoveExpiredAsync(now, SweepBatchSize, CancellationToken.None);
     }
 }
