@@ -23,6 +23,7 @@ internal sealed partial class CastellanStartupValidator(
     KeyRingProvider keys,
     IOptions<CastellanOptions> options,
     ISigningKeyStore keyStore,
+    Endpoints.Token.TokenRequestValidator grants,
     ILogger<CastellanStartupValidator> logger,
     IHostEnvironment? environment = null) : IHostedService
 {
@@ -55,7 +56,7 @@ internal sealed partial class CastellanStartupValidator(
             throw new CastellanConfigurationException(["Automatic key management is disabled and no signing credential was added; call AddSigningCredential(...) or enable KeyManagement."]);
         }
 
-        var errors = ConfigurationValidator.Validate(configuration, algorithms);
+        var errors = ConfigurationValidator.Validate(configuration, algorithms, grants.SupportedGrantTypes);
         if (errors.Count > 0)
         {
             throw new CastellanConfigurationException(errors);

@@ -11,8 +11,10 @@ internal static class ConfigurationValidator
         "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "sid", "cnf", "auth_time", "acr", "amr", "act", "azp", "typ",
     };
 
-    public static List<string> Validate(InMemoryConfiguration configuration, IReadOnlyCollection<string> signingAlgorithms)
+    /// <param name="grantTypes">The registered grant types (the token endpoint's grant validators); by default the built-in ones.</param>
+    public static List<string> Validate(InMemoryConfiguration configuration, IReadOnlyCollection<string> signingAlgorithms, IReadOnlyCollection<string>? grantTypes = null)
     {
+        grantTypes ??= GrantTypes.Supported;
         var errors = new List<string>();
         var apiScopes = Names(configuration.ApiScopes.Select(s => s.Name), "ApiScope", errors);
         var identity = Names(configuration.IdentityResources.Select(r => r.Name), "IdentityResource", errors);
@@ -52,9 +54,9 @@ internal static class ConfigurationValidator
                 errors.Add($"ClientId '{client.ClientId}' is used by more than one client.");
             }
 
-            foreach (var grant in client.AllowedGrantTypes.Where(g => !GrantTypes.Supported.Contains(g)))
+            foreach (var grant in client.AllowedGrantTypes.Where(g => !grantTypes.Contains(g)))
             {
-                errors.Add($"{label}: grant type '{grant}' is unknown; supported: {string.Join(", ", GrantTypes.Supported)}.");
+                errors.Add($"{label}: grant type '{grant}' is unknown; supported: {string.Join(", ", grantTypes)}.");
             }
 
             if (client.AllowedGrantTypes.Count == 0)

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Castellan.Protocol;
 using Microsoft.AspNetCore.Http;
 using System.Text;
@@ -24,12 +25,12 @@ internal sealed class FormRequestParser
 
     private readonly InputLengthRestrictions _limits;
 
-    private readonly string? _repeatable;
+    private readonly IReadOnlySet<string> _repeatable;
 
-    /// <param name="repeatable">The one parameter that may appear more than once (RFC 8707 <c>resource</c>), or null.</param>
-    public FormRequestParser(InputLengthRestrictions limits, string? repeatable = null)
+    /// <param name="repeatable">The parameters that may appear more than once (RFC 8707 <c>resource</c>); none when null.</param>
+    public FormRequestParser(InputLengthRestrictions limits, IReadOnlySet<string>? repeatable = null)
     {
-        _repeatable = repeatable;
+        _repeatable = repeatable ?? FrozenSet<string>.Empty;
         _limits = limits;
     }
 
@@ -81,7 +82,7 @@ internal sealed class FormRequestParser
 
         foreach (var parameter in form)
         {
-            if (parameter.Value.Count > 1 && !string.Equals(parameter.Key, _repeatable, StringComparison.Ordinal))
+            if (parameter.Value.Count > 1 && !_repeatable.Contains(parameter.Key))
             {
                 // RFC 6749 §3.2: request parameters MUST NOT be included more than once.
                 return ProtocolError.InvalidRequest($"The parameter '{SafeName(parameter.Key)}' was sent more than once.");
@@ -139,7 +140,7 @@ internal sealed class FormRequestParser
     }
 
     /// <summary>error_description may only hold %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2); echo names only if they fit.</summary>
-    private static string SafeName(string name)
+    internal static string SafeName(string name)
     {
         if (name.Length > 64)
         {

@@ -6,6 +6,9 @@ public static class GrantTypes
     /// <summary>RFC 6749 §4.4: the client acts on its own behalf.</summary>
     public const string ClientCredentials = "client_credentials";
 
-    /// <summary>The grant types this version of Castellan can issue tokens for.</summary>
+    /// <summary>
+    /// The grant types built into this version of Castellan. What a server accepts is what is registered (these,
+    /// plus any grant added to its services); configuration validation and discovery follow the registration.
+    /// </summary>
     public static IReadOnlyList<string> Supported { get; } = [ClientCredentials];
 }

@@ -23,7 +23,7 @@ internal sealed class TokenEndpoint(
     IOptions<CastellanOptions> options,
     ILogger<TokenEndpoint> logger)
 {
-    private readonly FormRequestParser _parser = new(options.Value.InputLengthRestrictions, repeatable: OAuthParameters.Resource);
+    private readonly FormRequestParser _parser = new(options.Value.InputLengthRestrictions, validator.RepeatableParameters);
 
     public async Task ProcessAsync(HttpContext context)
     {

@@ -15,7 +15,19 @@ internal sealed class TokenRequestValidator(IEnumerable<ITokenGrantValidator> gr
     private readonly FrozenDictionary<string, ITokenGrantValidator> _grants =
         grants.ToFrozenDictionary(g => g.GrantType, StringComparer.Ordinal);
 
-    public IEnumerable<string> SupportedGrantTypes => _grants.Keys;
+    /// <summary>The registered grant types, in registration order (discovery lists them; configuration validation accepts them).</summary>
+    public IReadOnlyList<string> SupportedGrantTypes { get; } = grants.Select(g => g.GrantType).Distinct(StringComparer.Ordinal).ToArray();
+
+    /// <summary>
+    /// Every parameter some registered grant lets repeat. The form parser lets these through; the chosen grant
+    /// then refuses those it does not take more than once itself.
+    /// </summary>
+    public FrozenSet<string> RepeatableParameters { get; } = grants.SelectMany(g => g.RepeatableParameters).ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Grants that let fewer parameters repeat than the parser does: only these look at repetitions again.</summary>
+    private readonly FrozenSet<string> _stricterGrants = grants
+        .Where(g => !g.RepeatableParameters.ToHashSet(StringComparer.Ordinal).SetEquals(grants.SelectMany(o => o.RepeatableParameters)))
+        .Select(g => g.GrantType).ToFrozenSet(StringComparer.Ordinal);
 
     public ValueTask<Outcome<ValidatedTokenRequest>> ValidateAsync(TokenRequestContext context, CancellationToken cancellationToken)
     {
@@ -44,7 +56,27 @@ internal sealed class TokenRequestValidator(IEnumerable<ITokenGrantValidator> gr
             return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(ProtocolError.UnauthorizedClient);
         }
 
+        if (_stricterGrants.Contains(grantType) && RepeatedParameter(context.Form, grant) is { } repeated)
+        {
+            // RFC 6749 §3.1: parameters MUST NOT be included more than once, unless this grant declares otherwise.
+            return ValueTask.FromResult<Outcome<ValidatedTokenRequest>>(ProtocolError.InvalidRequest(
+                $"The parameter '{FormRequestParser.SafeName(repeated)}' was sent more than once."));
+        }
+
         return grant.ValidateAsync(context, cancellationToken);
+    }
+
+    private static string? RepeatedParameter(Microsoft.AspNetCore.Http.IFormCollection form, ITokenGrantValidator grant)
+    {
+        foreach (var parameter in form)
+        {
+            if (parameter.Value.Count > 1 && !grant.RepeatableParameters.Contains(parameter.Key))
+            {
+                return parameter.Key;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsPrintableAscii(string value) => !value.AsSpan().ContainsAnyExceptInRange((char)0x21, (char)0x7E);

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Castellan.Protocol;
 using Castellan.Resources;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,14 @@ internal sealed class ClientCredentialsGrantValidator(IOptions<CastellanOptions>
 
     private readonly int _maxScopeLength = options.Value.InputLengthRestrictions.Scope;
 
+    private static readonly FrozenSet<string> ParameterNames = FrozenSet.Create(StringComparer.Ordinal, OAuthParameters.Scope, OAuthParameters.Resource);
+    private static readonly FrozenSet<string> Repeatable = FrozenSet.Create(StringComparer.Ordinal, OAuthParameters.Resource);
+
     public string GrantType => GrantTypes.ClientCredentials;
+
+    public IReadOnlySet<string> Parameters => ParameterNames;
+
+    public IReadOnlySet<string> RepeatableParameters => Repeatable;
 
     public ValueTask<Outcome<ValidatedTokenRequest>> ValidateAsync(TokenRequestContext context, CancellationToken cancellationToken)
         => ValueTask.FromResult(Validate(context));

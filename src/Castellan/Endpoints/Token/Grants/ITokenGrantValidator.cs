@@ -7,10 +7,25 @@ namespace Castellan.Endpoints.Token.Grants;
 
 /// <summary>
 /// Validation of one grant type. Each grant owns its parameters and its rules; the validator only dispatches.
+/// Grants register themselves in DI (<c>TryAddEnumerable</c>): the token endpoint, configuration validation
+/// (a client's <c>AllowedGrantTypes</c>) and discovery (<c>grant_types_supported</c>) all follow what is
+/// registered.
 /// </summary>
 internal interface ITokenGrantValidator
 {
     string GrantType { get; }
+
+    /// <summary>
+    /// The request parameters this grant reads, besides <c>grant_type</c> and client authentication (node-oidc-provider
+    /// calls these the grant's parameters). Anything else in the form is ignored (RFC 6749 §3.2).
+    /// </summary>
+    IReadOnlySet<string> Parameters { get; }
+
+    /// <summary>
+    /// The parameters of <see cref="Parameters"/> that may appear more than once (RFC 8707 <c>resource</c>); every
+    /// other parameter must not repeat (RFC 6749 §3.1).
+    /// </summary>
+    IReadOnlySet<string> RepeatableParameters { get; }
 
     ValueTask<Outcome<ValidatedTokenRequest>> ValidateAsync(TokenRequestContext context, CancellationToken cancellationToken);
 }
