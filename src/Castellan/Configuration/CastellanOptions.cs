@@ -21,9 +21,21 @@ public sealed class CastellanOptions
     public InputLengthRestrictions InputLengthRestrictions { get; } = new();
 }
 
-/// <summary>Where the protocol endpoints listen. Paths must start with '/'.</summary>
+/// <summary>
+/// Where the protocol endpoints listen, and which are on. Paths must start with '/' and differ from each other.
+/// A disabled endpoint is not mapped (404) and not listed in discovery. Discovery and the JWKS are always on.
+/// </summary>
 public sealed class EndpointPaths
 {
+    /// <summary>Default: true.</summary>
+    public bool EnableTokenEndpoint { get; set; } = true;
+
+    /// <summary>Default: true. Off when no API uses reference tokens and no client introspects.</summary>
+    public bool EnableIntrospectionEndpoint { get; set; } = true;
+
+    /// <summary>Default: true.</summary>
+    public bool EnableTokenRevocationEndpoint { get; set; } = true;
+
     public string Discovery { get; set; } = "/.well-known/openid-configuration";
 
     public string Jwks { get; set; } = "/.well-known/openid-configuration/jwks";

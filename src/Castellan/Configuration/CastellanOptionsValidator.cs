@@ -17,12 +17,18 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
             errors.Add($"IssuerUri '{issuer}' must be an absolute https (or, for development, http) URL without query or fragment.");
         }
 
-        foreach (var (label, path) in new[] { ("Discovery", options.Endpoints.Discovery), ("Jwks", options.Endpoints.Jwks), ("Token", options.Endpoints.Token),
-                     ("Introspection", options.Endpoints.Introspection), ("Revocation", options.Endpoints.Revocation) })
+        var mapped = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var endpoint in Hosting.CastellanEndpointDefinitions.All)
         {
+            var path = endpoint.Path(options.Endpoints);
             if (string.IsNullOrEmpty(path) || path[0] != '/')
             {
-                errors.Add($"Endpoints.{label} must start with '/'.");
+                errors.Add($"Endpoints.{endpoint.Name} must start with '/'.");
+            }
+            else if (endpoint.IsEnabled(options.Endpoints) && !mapped.TryAdd(path.TrimEnd('/'), endpoint.Name))
+            {
+                // Routing matches paths case-insensitively; two endpoints on one path would make one unreachable.
+                errors.Add($"Endpoints.{endpoint.Name} uses the path '{path}' of Endpoints.{mapped[path.TrimEnd('/')]}; give each endpoint its own path.");
             }
         }
 

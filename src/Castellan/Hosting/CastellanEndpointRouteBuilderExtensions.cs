@@ -1,8 +1,4 @@
-using Castellan.Endpoints.Discovery;
-using Castellan.Endpoints.Introspection;
-using Castellan.Endpoints.Jwks;
-using Castellan.Endpoints.Revocation;
-using Castellan.Endpoints.Token;
+using Castellan.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -13,26 +9,27 @@ namespace Castellan;
 
 public static class CastellanEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps the protocol endpoints at the paths in <see cref="CastellanOptions.Endpoints"/>.</summary>
+    /// <summary>
+    /// Maps the enabled protocol endpoints at the paths in <see cref="CastellanOptions.Endpoints"/> (those with an
+    /// <c>Enable…Endpoint</c> switch set to false are not mapped, and discovery does not list them).
+    /// </summary>
     public static IEndpointConventionBuilder MapCastellan(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var services = endpoints.ServiceProvider;
         var paths = services.GetRequiredService<IOptions<CastellanOptions>>().Value.Endpoints;
-        var discovery = services.GetRequiredService<DiscoveryEndpoint>();
-        var jwks = services.GetRequiredService<JwksEndpoint>();
-        var token = services.GetRequiredService<TokenEndpoint>();
-        var introspection = services.GetRequiredService<IntrospectionEndpoint>();
-        var revocation = services.GetRequiredService<RevocationEndpoint>();
 
         // Every method is routed to the endpoint, which answers wrong methods itself with a protocol error
         // (or 405), instead of the framework's bare 405.
         var group = endpoints.MapGroup("");
-        group.Map(paths.Discovery, (RequestDelegate)discovery.ProcessAsync).WithDisplayName("Castellan discovery");
-        group.Map(paths.Jwks, (RequestDelegate)jwks.ProcessAsync).WithDisplayName("Castellan JWKS");
-        group.Map(paths.Token, (RequestDelegate)token.ProcessAsync).WithDisplayName("Castellan token endpoint");
-        group.Map(paths.Introspection, (RequestDelegate)introspection.ProcessAsync).WithDisplayName("Castellan introspection endpoint");
-        group.Map(paths.Revocation, (RequestDelegate)revocation.ProcessAsync).WithDisplayName("Castellan revocation endpoint");
+        foreach (var endpoint in CastellanEndpointDefinitions.All)
+        {
+            if (endpoint.IsEnabled(paths))
+            {
+                group.Map(endpoint.Path(paths), endpoint.Handler(services)).WithDisplayName(endpoint.DisplayName);
+            }
+        }
+
         return group;
     }
 }

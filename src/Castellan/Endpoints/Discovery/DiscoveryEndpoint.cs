@@ -44,20 +44,35 @@ internal sealed class DiscoveryEndpoint(
         {
             writer.WriteStartObject();
             writer.WriteString("issuer", issuer);
-            writer.WriteString("jwks_uri", IssuerResolver.Url(issuer, _options.Endpoints.Jwks));
-            writer.WriteString("token_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Token));
-            writer.WriteString("introspection_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Introspection));
-            writer.WriteString("revocation_endpoint", IssuerResolver.Url(issuer, _options.Endpoints.Revocation));
+            var paths = _options.Endpoints;
+            foreach (var endpoint in CastellanEndpointDefinitions.All)
+            {
+                if (endpoint.DiscoveryName is { } member && endpoint.IsEnabled(paths))
+                {
+                    writer.WriteString(member, IssuerResolver.Url(issuer, endpoint.Path(paths)));
+                }
+            }
 
-            WriteArray(writer, "grant_types_supported", tokenRequestValidator.SupportedGrantTypes);
+            if (paths.EnableTokenEndpoint)
+            {
+                WriteArray(writer, "grant_types_supported", tokenRequestValidator.SupportedGrantTypes);
 
-            // RFC 8414 §2: the same secret-based methods authenticate callers of token, introspection and revocation.
-            WriteArray(writer, "token_endpoint_auth_methods_supported", SecretAuthMethods);
-            WriteArray(writer, "introspection_endpoint_auth_methods_supported", SecretAuthMethods);
-            WriteArray(writer, "revocation_endpoint_auth_methods_supported", SecretAuthMethods);
+                // RFC 8414 §2: the same secret-based methods authenticate callers of token, introspection and revocation.
+                WriteArray(writer, "token_endpoint_auth_methods_supported", SecretAuthMethods);
+            }
 
-            // RFC 9701 §7: introspection responses as signed JWTs.
-            WriteArray(writer, "introspection_signing_alg_values_supported", [ring.DefaultAlgorithm]);
+            if (paths.EnableIntrospectionEndpoint)
+            {
+                WriteArray(writer, "introspection_endpoint_auth_methods_supported", SecretAuthMethods);
+
+                // RFC 9701 §7: introspection responses as signed JWTs.
+                WriteArray(writer, "introspection_signing_alg_values_supported", [ring.DefaultAlgorithm]);
+            }
+
+            if (paths.EnableTokenRevocationEndpoint)
+            {
+                WriteArray(writer, "revocation_endpoint_auth_methods_supported", SecretAuthMethods);
+            }
 
             writer.WriteStartArray("scopes_supported");
             foreach (var scope in index.Source.IdentityResources)
