@@ -17,11 +17,15 @@ internal sealed class ClientModel
         GrantTypes = client.AllowedGrantTypes.ToFrozenSet(StringComparer.Ordinal);
         Scopes = client.AllowedScopes.ToFrozenSet(StringComparer.Ordinal);
         SecretHashes = SecretVerifier.Decode(client.ClientSecrets);
-        TokenClaims = client.Claims.Select(c => KeyValuePair.Create(client.ClientClaimsPrefix + c.Type, c.Value)).ToArray();
+        // A claim whose value does not fit its type was reported by configuration validation; it is left out here
+        // rather than written as something it is not.
+        TokenClaims = client.Claims
+            .Select(c => Tokens.TokenClaim.Create(client.ClientClaimsPrefix + c.Type, c.Value, c.ValueType, out _))
+            .Where(c => c is not null).Select(c => c!.Value).ToArray();
     }
 
     /// <summary>The client's claims as they appear in its access tokens (prefixed).</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> TokenClaims { get; }
+    public IReadOnlyList<Tokens.TokenClaim> TokenClaims { get; }
 
     public Client Client { get; }
 

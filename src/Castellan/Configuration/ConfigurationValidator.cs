@@ -100,6 +100,10 @@ internal static class ConfigurationValidator
                 {
                     errors.Add($"{label}: client claim '{name}' is defined more than once; a token can carry each claim name only once.");
                 }
+                else if (Tokens.TokenClaim.Create(name, claim.Value ?? "", claim.ValueType, out var reason) is null)
+                {
+                    errors.Add($"{label}: client claim '{name}': {reason}.");
+                }
             }
         }
 

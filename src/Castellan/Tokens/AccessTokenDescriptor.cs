@@ -24,8 +24,24 @@ internal sealed class AccessTokenDescriptor
     /// <summary>Candidate signing algorithms in order of preference; empty means the server default.</summary>
     public IReadOnlyList<string> AllowedSigningAlgorithms { get; init; } = [];
 
-    /// <summary>Extra claims, already named as they appear in the token.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Claims { get; init; } = [];
+    /// <summary>Extra claims, already named as they appear in the token, with their JSON types.</summary>
+    public IReadOnlyList<TokenClaim> Claims { get; init; } = [];
 
+    /// <summary>The user's session at the token service (<c>sid</c>), for tokens issued to a user.</summary>
     public string? SessionId { get; init; }
+
+    /// <summary>When the user authenticated (<c>auth_time</c>, RFC 9068 §2.2.1); null for machine tokens.</summary>
+    public DateTimeOffset? AuthTime { get; init; }
+
+    /// <summary>Authentication context class reference (<c>acr</c>), for tokens issued to a user.</summary>
+    public string? Acr { get; init; }
+
+    /// <summary>Authentication methods (<c>amr</c>, RFC 8176), for tokens issued to a user.</summary>
+    public IReadOnlyList<string> Amr { get; init; } = [];
+
+    /// <summary>
+    /// The confirmation claim (<c>cnf</c>, RFC 7800) as a JSON object, e.g. <c>{"jkt":"..."}</c> for DPoP
+    /// (RFC 9449 §6) or <c>{"x5t#S256":"..."}</c> for mTLS (RFC 8705 §3.1); null for bearer tokens.
+    /// </summary>
+    public string? Confirmation { get; init; }
 }

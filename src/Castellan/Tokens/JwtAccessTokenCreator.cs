@@ -98,6 +98,33 @@ internal sealed class JwtAccessTokenCreator
                 writer.WriteString("sid", d.SessionId);
             }
 
+            if (d.AuthTime is { } authTime)
+            {
+                writer.WriteNumber("auth_time", authTime.ToUnixTimeSeconds());
+            }
+
+            if (d.Acr is not null)
+            {
+                writer.WriteString("acr", d.Acr);
+            }
+
+            if (d.Amr.Count > 0)
+            {
+                writer.WriteStartArray("amr");
+                foreach (var method in d.Amr)
+                {
+                    writer.WriteStringValue(method);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            if (d.Confirmation is not null)
+            {
+                writer.WritePropertyName("cnf");
+                writer.WriteRawValue(d.Confirmation);
+            }
+
             if (d.Scopes.Count > 0)
             {
                 // RFC 9068 §2.2.3: scope is a space-delimited string, as in RFC 8693 §4.2.
@@ -106,7 +133,7 @@ internal sealed class JwtAccessTokenCreator
 
             foreach (var claim in d.Claims)
             {
-                writer.WriteString(claim.Key, claim.Value);
+                claim.WriteTo(writer);
             }
 
             writer.WriteEndObject();

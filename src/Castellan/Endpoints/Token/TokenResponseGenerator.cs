@@ -4,8 +4,19 @@ using Castellan.Tokens;
 
 namespace Castellan.Endpoints.Token;
 
-/// <summary>RFC 6749 §5.1 successful response.</summary>
-internal sealed record TokenResponse(string AccessToken, int ExpiresIn, string Scope, string? JwtId = null);
+/// <summary>
+/// RFC 6749 §5.1 successful response. <see cref="TokenType"/> is <c>Bearer</c> unless the token is bound to a key
+/// (<c>DPoP</c>, RFC 9449 §5); <see cref="IdToken"/> and <see cref="RefreshToken"/> are set by the grants that
+/// issue them.
+/// </summary>
+internal sealed record TokenResponse(string AccessToken, int ExpiresIn, string Scope, string? JwtId = null)
+{
+    public string TokenType { get; init; } = TokenTypes.Bearer;
+
+    public string? IdToken { get; init; }
+
+    public string? RefreshToken { get; init; }
+}
 
 /// <summary>Turns a validated request into tokens. Never touches HttpContext.</summary>
 internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, ReferenceTokenService referenceTokens, KeyRingProvider keys, TimeProvider time)

@@ -20,9 +20,18 @@ internal static class TokenResult
         {
             writer.WriteStartObject();
             writer.WriteString("access_token", token.AccessToken);
-            writer.WriteString("token_type", TokenTypes.Bearer);
+            writer.WriteString("token_type", token.TokenType);
             writer.WriteNumber("expires_in", token.ExpiresIn);
             writer.WriteString("scope", token.Scope);
+            if (token.RefreshToken is not null)
+            {
+                writer.WriteString("refresh_token", token.RefreshToken);
+            }
+
+            if (token.IdToken is not null)
+            {
+                writer.WriteString("id_token", token.IdToken);
+            }
             writer.WriteEndObject();
         }
 
