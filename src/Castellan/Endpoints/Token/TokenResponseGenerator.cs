@@ -31,7 +31,8 @@ internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, R
         {
             Issuer = request.Issuer,
             ClientId = client.ClientId,
-            Subject = client.ClientId,
+            Subject = request.Subject,
+            SessionId = request.SessionId,
             Audiences = request.Resources.Audiences,
             Scopes = request.Resources.Scopes,
             IssuedAt = time.GetUtcNow(),

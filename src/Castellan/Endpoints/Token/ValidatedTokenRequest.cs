@@ -10,6 +10,15 @@ namespace Castellan.Endpoints.Token;
 internal abstract record ValidatedTokenRequest(ValidatedClient Client, string Issuer, GrantedResources Resources)
 {
     public abstract string GrantType { get; }
+
+    /// <summary>
+    /// The token's <c>sub</c>: the user a grant acts for, or, where no user is involved, the client itself
+    /// (RFC 9068 §2.2). User grants override it.
+    /// </summary>
+    public virtual string Subject => Client.Client.ClientId;
+
+    /// <summary>The user's session at the token service (<c>sid</c>); null where no user is involved.</summary>
+    public virtual string? SessionId => null;
 }
 
 /// <summary>RFC 6749 §4.4: the client acting on its own behalf.</summary>
