@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Castellan.Protocol;
 using Microsoft.AspNetCore.Http;
 using System.Text;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
@@ -61,7 +62,10 @@ internal sealed class FormRequestParser
         IFormCollection form;
         try
         {
-            form = await ReadAsync(request.Body, cancellationToken).ConfigureAwait(false);
+            // Not cancelled by RequestAborted: when the caller goes away Kestrel fails the read itself (a reset, handled
+            // below), and a caller that sends too slowly is cut off by its minimum data rate, so the read always ends;
+            // a cancellation on top would only add a second way for it to end half-way.
+            form = await ReadAsync(request.Body, CancellationToken.None).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -72,7 +76,22 @@ internal sealed class FormRequestParser
         {
             return TooLarge;
         }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException or FormatException
+        catch (BadHttpRequestException)
+        {
+            // Kestrel's own verdict on the framing (bad chunk sizes, a body shorter than its Content-Length): the
+            // connection is still there to answer on. BadHttpRequestException is an IOException, so it comes first.
+            return Malformed;
+        }
+        catch (Exception ex) when (ex is ConnectionResetException or ConnectionAbortedException
+                                   || (ex is IOException && cancellationToken.IsCancellationRequested))
+        {
+            // The connection broke (a reset, a caller gone mid-body). Abort it: Kestrel would otherwise try to drain
+            // the rest of the body after the endpoint returns, fail ("the body reader is in an invalid state"), and
+            // log that as an error, whatever the endpoint did. The 400 written below goes nowhere.
+            request.HttpContext.Abort();
+            return Malformed;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException
                                        or OverflowException or DecoderFallbackException or OperationCanceledException)
         {
             // Form limits exceeded, malformed encoding, bad chunking, a truncated body, a reset connection: all

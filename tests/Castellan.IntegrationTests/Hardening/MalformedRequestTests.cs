@@ -102,6 +102,24 @@ public sealed class MalformedRequestTests : TokenServerTest
         Assert.Empty(_logs.AtOrAbove(LogLevel.Warning));
     }
 
+    [Fact]
+    public async Task Caller_resetting_the_connection_mid_body_ends_quietly()
+    {
+        var uri = new Uri(Server.BaseAddress);
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, uri.Port);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(TokenHead("Content-Length: 4000\r\n") + "grant_type=client_cre"));
+            await Task.Delay(100);
+            // Linger 0: close sends a TCP reset, as a crashed client or a dropped connection does.
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        }
+
+        await WaitForServerToSettleAsync();
+        Assert.True(!_logs.AtOrAbove(LogLevel.Warning).Any(), string.Join("\n", _logs.Entries.Where(e => e.Level >= LogLevel.Warning).Select(e => $"{e.Category} {e.Event} {e.Message} {e.Exception}")));
+    }
+
     [Theory]
     [InlineData("connect/introspect")]
     [InlineData("connect/revocation")]
