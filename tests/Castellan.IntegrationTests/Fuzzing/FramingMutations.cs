@@ -109,8 +109,14 @@ internal static class FramingMutations
             head = head.Insert(head.Length - 2, "Content-Length: " + (body.Length + 3).ToString(CultureInfo.InvariantCulture) + "\r\n");
         }
 
-        // A length larger than the body leaves the server waiting for octets that never come: end the input.
-        draft.HalfClose = description.StartsWith("larger", StringComparison.Ordinal);
+        // A length larger than the body leaves the server waiting for octets that never come: end the input, by a
+        // clean close or, every other time, by a reset (a client that crashed mid-body).
+        if (description.StartsWith("larger", StringComparison.Ordinal))
+        {
+            draft.Reset = random.OneIn(2);
+            draft.HalfClose = !draft.Reset;
+            description = draft.Reset ? "larger than the body, then a reset" : description;
+        }
         return Finish(draft, head + body, "Content-Length " + description);
     }
 

@@ -21,6 +21,9 @@ internal sealed record FuzzCase
     /// </summary>
     public bool HalfClose { get; init; }
 
+    /// <summary>Reset the connection (TCP RST) right after sending, mid-request: nothing is read back.</summary>
+    public bool Reset { get; init; }
+
     /// <summary>The request method was HEAD: the answer has headers only, whatever its Content-Length says.</summary>
     public bool IsHead { get; init; }
 

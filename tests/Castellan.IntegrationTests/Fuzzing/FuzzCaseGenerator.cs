@@ -28,6 +28,7 @@ internal sealed class FuzzCaseGenerator(int seed, IReadOnlyList<FuzzEndpoint> en
             Wire = WireText.ToBytes(draft.ToWire()),
             ExpectedResponses = draft.ExpectedResponses,
             HalfClose = draft.HalfClose,
+            Reset = draft.Reset,
             IsHead = draft.Method == "HEAD" && draft.WireOverride is null,
             MustNotSucceed = draft.MustNotSucceed,
             Secrets = [.. draft.Secrets.Distinct(StringComparer.Ordinal)],

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Castellan.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Castellan.IntegrationTests.Fuzzing;
@@ -16,7 +17,13 @@ public sealed class ProtocolEndpointFuzzTests(ITestOutputHelper output) : TokenS
     /// <summary>Cases in flight at once: the answers come from one server, and the machine may have two cores.</summary>
     private const int Parallelism = 4;
 
-    protected override Task<TestApp> StartServerAsync(TempDirectory root) => TokenServer.StartAsync(root, configure: FuzzClients.Register);
+    private readonly LogCollector _logs = new();
+
+    protected override Task<TestApp> StartServerAsync(TempDirectory root) => TokenServer.StartAsync(root, configure: c =>
+    {
+        FuzzClients.Register(c);
+        c.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(_logs);
+    });
 
     [Fact]
     public async Task Hostile_requests_get_no_5xx_no_echoed_secret_no_foreign_redirect_and_leave_the_server_up()
@@ -57,6 +64,10 @@ public sealed class ProtocolEndpointFuzzTests(ITestOutputHelper output) : TokenS
 
         output.WriteLine(report.Summary(endpoints.Count, clock.Elapsed));
         Assert.False(report.HasViolations, report.FailureMessage());
+
+        // Hostile input is the caller's doing: it may be logged (Information at most), never as a server error.
+        var errors = _logs.AtOrAbove(Microsoft.Extensions.Logging.LogLevel.Error).Distinct().Take(10).ToList();
+        Assert.True(errors.Count == 0, $"seed {settings.Seed}: the server logged errors while fuzzed:\n{string.Join("\n", errors)}");
     }
 
     /// <summary>Each baseline of the table, unbroken, must succeed: otherwise its mutations prove nothing.</summary>

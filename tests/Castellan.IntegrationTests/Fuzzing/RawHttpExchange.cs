@@ -33,6 +33,16 @@ internal static class RawHttpExchange
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(Patience);
 
+        if (fuzzCase.Reset)
+        {
+            await socket.SendAsync(fuzzCase.Wire, SocketFlags.None, patience.Token);
+            // Let the server start reading the body, then reset: linger 0 makes Close send RST.
+            await Task.Delay(20, cancellationToken);
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+            return new Exchange([], null, "reset by the client", false);
+        }
+
         var buffer = new MemoryStream();
         var receiving = ReceiveAsync(socket, buffer, fuzzCase, patience.Token);
         try

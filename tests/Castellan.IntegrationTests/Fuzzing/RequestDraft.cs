@@ -79,6 +79,9 @@ internal sealed class RequestDraft
 
     public bool HalfClose { get; set; }
 
+    /// <summary>After sending, reset the connection (TCP RST), as a crashed client or a dropped link does.</summary>
+    public bool Reset { get; set; }
+
     public int ExpectedResponses { get; set; } = 1;
 
     public IReadOnlySet<int> AllowedServerErrors { get; set; } = FuzzCase.NoServerErrors;
