@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Castellan.Hosting;
-using Castellan.Stores;
 using Castellan.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,8 +40,7 @@ internal sealed class LocalApiAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     AccessTokenValidator validator,
-    IssuerResolver issuer,
-    IClientStore clients)
+    IssuerResolver issuer)
     : AuthenticationHandler<LocalApiAuthenticationOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -58,14 +56,6 @@ internal sealed class LocalApiAuthenticationHandler(
         if (validated is null || !validated.Audiences.Contains(Options.Audience))
         {
             return AuthenticateResult.Fail("The access token is not valid for this API.");
-        }
-
-        // As at introspection: a token outlives neither its client's removal nor its disabling, here where the
-        // client store is at hand.
-        if (validated.ClientId is null
-            || await clients.FindClientByIdAsync(validated.ClientId, Context.RequestAborted).ConfigureAwait(false) is not { Enabled: true })
-        {
-            return AuthenticateResult.Fail("The access token's client is disabled or removed.");
         }
 
         var claims = new List<Claim>();

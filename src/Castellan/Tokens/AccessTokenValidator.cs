@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Castellan.Keys;
 using Castellan.Protocol;
+using Castellan.Stores;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -53,10 +54,10 @@ internal sealed class ValidatedAccessToken
 
 /// <summary>
 /// Validates access tokens issued by this server, in-process: JWTs against the key ring (signature, typ,
-/// algorithm, lifetime, issuer), reference tokens against the grant store (known, not expired). Used by
-/// introspection and by APIs hosted inside the token service.
+/// algorithm, lifetime, issuer), reference tokens against the grant store (known, not expired); either kind only
+/// while its client exists and is enabled. Used by introspection and by APIs hosted inside the token service.
 /// </summary>
-internal sealed class AccessTokenValidator(KeyRingProvider keys, ReferenceTokenService referenceTokens, TimeProvider time)
+internal sealed class AccessTokenValidator(KeyRingProvider keys, ReferenceTokenService referenceTokens, IClientStore clients, TimeProvider time)
 {
     /// <summary>Tokens longer than this are not looked at. Castellan's own are far shorter.</summary>
     public const int MaxTokenLength = 16 * 1024;
@@ -94,7 +95,20 @@ internal sealed class AccessTokenValidator(KeyRingProvider keys, ReferenceTokenS
         }
 
         // Both kinds carry the issuer they were minted under; a token from another issuer name is not ours.
-        return validated is not null && string.Equals(validated.Issuer, issuer, StringComparison.Ordinal) ? validated : null;
+        if (validated is null || !string.Equals(validated.Issuer, issuer, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        // A token is only as good as the client it was issued to: once that client is disabled or removed, its tokens
+        // are inactive (RFC 7662 §2.2 leaves the criteria to the server), so turning a client off takes effect at
+        // every API that introspects and at local APIs, without waiting for exp. JWTs that APIs validate themselves
+        // stay valid until they expire. Every token this server issues names its client (RFC 9068 §2.2); one that
+        // does not is not ours to vouch for.
+        return validated.ClientId is not null
+               && await clients.FindClientByIdAsync(validated.ClientId, cancellationToken).ConfigureAwait(false) is { Enabled: true }
+            ? validated
+            : null;
     }
 
     private async ValueTask<ValidatedAccessToken?> ValidateJwtAsync(string token, CancellationToken cancellationToken)

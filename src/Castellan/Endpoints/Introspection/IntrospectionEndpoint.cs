@@ -4,7 +4,6 @@ using Castellan.Endpoints.Token;
 using Castellan.Hosting;
 using Castellan.Protocol;
 using Castellan.Resources;
-using Castellan.Stores;
 using Castellan.Tokens;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -15,12 +14,12 @@ namespace Castellan.Endpoints.Introspection;
 /// <summary>
 /// <c>/connect/introspect</c> (RFC 7662). An API sees a token as active only when the token is for it (its
 /// name is in <c>aud</c>); a client only its own tokens. A token whose client is disabled or no longer exists is
-/// inactive. Anything else is exactly <c>{"active":false}</c>, so the answer never tells a caller why.
+/// inactive (checked by <see cref="AccessTokenValidator"/>). Anything else is exactly <c>{"active":false}</c>, so
+/// the answer never tells a caller why.
 /// </summary>
 internal sealed partial class IntrospectionEndpoint(
     IntrospectionCallerAuthenticator authenticator,
     AccessTokenValidator tokens,
-    IClientStore clients,
     IntrospectionResponseWriter writer,
     ResourceIndexProvider resources,
     IssuerResolver issuerResolver,
@@ -61,8 +60,7 @@ internal sealed partial class IntrospectionEndpoint(
             // token_type_hint (RFC 7662 §2.1) is only a hint: the token's shape decides where it is looked up.
             var issuer = issuerResolver.GetIssuer(context);
             var validated = await tokens.ValidateAsync(token[0]!, issuer, cancellationToken).ConfigureAwait(false);
-            var active = validated is not null && IsVisibleTo(validated, caller.Value!)
-                && await IsClientEnabledAsync(validated, caller.Value!, cancellationToken).ConfigureAwait(false);
+            var active = validated is not null && IsVisibleTo(validated, caller.Value!);
             LogIntrospected(logger, caller.Value!.Id, active);
             CastellanTelemetry.TokensIntrospected.Add(1, new KeyValuePair<string, object?>("active", active));
             await writer.WriteAsync(context, issuer, caller.Value!, active ? validated : null, cancellationToken).ConfigureAwait(false);
@@ -82,25 +80,6 @@ internal sealed partial class IntrospectionEndpoint(
         => caller.Resource is not null
             ? token.Audiences.Contains(caller.Resource.Name)
             : string.Equals(token.ClientId, caller.Client!.ClientId, StringComparison.Ordinal);
-
-    /// <summary>
-    /// A token is only as good as the client it was issued to: once that client is disabled or removed, its tokens
-    /// are inactive (RFC 7662 §2.2 leaves the criteria to the server), so turning a client off takes effect at every
-    /// API that introspects, without waiting for <c>exp</c>. JWTs that APIs validate locally stay valid until they
-    /// expire.
-    /// </summary>
-    private async ValueTask<bool> IsClientEnabledAsync(ValidatedAccessToken token, IntrospectionCaller caller, CancellationToken cancellationToken)
-    {
-        if (token.ClientId is null)
-        {
-            // Every token this server issues names its client (RFC 9068 §2.2); one that does not is not ours to vouch for.
-            return false;
-        }
-
-        // A client introspecting its own token was just loaded (and found enabled) to authenticate it.
-        var client = caller.Client ?? await clients.FindClientByIdAsync(token.ClientId, cancellationToken).ConfigureAwait(false);
-        return client is { Enabled: true } && string.Equals(client.ClientId, token.ClientId, StringComparison.Ordinal);
-    }
 
     private Task RejectAsync(HttpContext context, ProtocolError error)
     {
