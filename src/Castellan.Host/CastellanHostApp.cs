@@ -120,18 +120,11 @@ public static partial class CastellanHostApp
     /// The key folder holds the signing keys and (by default) the Data Protection keys that decrypt them: created
     /// owner-only (0700) before anything is written into it. An unusable path is a named configuration error.
     /// </summary>
-    internal static void CreateOwnerOnlyFolder(string path, string setting)
+    private static void CreateOwnerOnlyFolder(string path, string setting)
     {
         try
         {
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(path);
-            }
-            else
-            {
-                Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
+            FileSystemSigningKeyStore.CreateOwnerOnlyDirectory(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -245,6 +238,12 @@ public static partial class CastellanHostApp
         }
     }
 
+    /// <summary>Where the Data Protection keys live (<c>Castellan:DataProtection:Path</c>, else beside the signing keys), and the setting that says so.</summary>
+    private static (string Folder, string Setting) DataProtectionFolder(WebApplicationBuilder builder, string keyPath)
+        => builder.Configuration[$"{HostConfiguration.SectionName}:DataProtection:Path"] is { Length: > 0 } configured
+            ? (Path.Combine(builder.Environment.ContentRootPath, configured), $"{HostConfiguration.SectionName}:DataProtection:Path")
+            : (Path.Combine(keyPath, "dataprotection"), $"{HostConfiguration.SectionName}:KeyManagement:KeyPath");
+
     /// <summary>
     /// Signing keys are encrypted with Data Protection; its own keys live beside them (or in
     /// <c>Castellan:DataProtection:Path</c>) so a restart can decrypt. On Linux those keys are plain XML unless a
@@ -252,12 +251,6 @@ public static partial class CastellanHostApp
     /// <c>CertificatePassword</c>.
     /// </summary>
     /// <returns>The Data Protection key folder when its keys are stored unencrypted, else null.</returns>
-    /// <summary>Where the Data Protection keys live (<c>Castellan:DataProtection:Path</c>, else beside the signing keys), and the setting that says so.</summary>
-    private static (string Folder, string Setting) DataProtectionFolder(WebApplicationBuilder builder, string keyPath)
-        => builder.Configuration[$"{HostConfiguration.SectionName}:DataProtection:Path"] is { Length: > 0 } configured
-            ? (Path.Combine(builder.Environment.ContentRootPath, configured), $"{HostConfiguration.SectionName}:DataProtection:Path")
-            : (Path.Combine(keyPath, "dataprotection"), $"{HostConfiguration.SectionName}:KeyManagement:KeyPath");
-
     private static string? ConfigureDataProtection(WebApplicationBuilder builder, string folder)
     {
         var section = builder.Configuration.GetSection($"{HostConfiguration.SectionName}:DataProtection");

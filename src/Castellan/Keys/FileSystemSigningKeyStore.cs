@@ -166,19 +166,27 @@ public sealed class FileSystemSigningKeyStore(string directory, ILogger<FileSyst
     {
         try
         {
-            if (OperatingSystem.IsWindows())
-            {
-                System.IO.Directory.CreateDirectory(Directory);
-            }
-            else
-            {
-                // The mode is given at creation, so there is no moment at which the folder is open to others.
-                System.IO.Directory.CreateDirectory(Directory, OwnerOnlyFolder);
-            }
+            CreateOwnerOnlyDirectory(Directory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new KeyStoreException($"KeyManagement.KeyPath '{Directory}': the key folder could not be created ({ex.Message}).", ex);
+        }
+    }
+
+    /// <summary>
+    /// Creates a folder (and any missing parents) owner-only (0700) on Unix. The mode is given at creation, so there
+    /// is no moment at which the folder is open to others. An existing folder keeps its mode.
+    /// </summary>
+    internal static void CreateOwnerOnlyDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(path);
+        }
+        else
+        {
+            System.IO.Directory.CreateDirectory(path, OwnerOnlyFolder);
         }
     }
 

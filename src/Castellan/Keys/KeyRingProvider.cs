@@ -13,7 +13,7 @@ namespace Castellan.Keys;
 /// </summary>
 internal sealed class KeyRingProvider : IDisposable
 {
-    // v2: the key's id, algorithm and creation time are part of the purpose (KeyMetadataPurpose), so the
+    // v2: the key's id, algorithm and creation time are sub-purposes (ProtectorFor), so the
     // ciphertext only decrypts under the label it was written with. v1 files (no bound metadata) are not read.
     private const string ProtectorPurpose = "Castellan.SigningKeys.v2";
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(1);
