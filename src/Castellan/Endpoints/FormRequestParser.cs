@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
-using Castellan.Protocol;
-using Microsoft.AspNetCore.Http;
 using System.Text;
+using Castellan.Protocol;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;

@@ -95,8 +95,6 @@ public sealed class ExtensionGrantTests : TokenServerTest
     {
         public string GrantType => EchoGrant;
 
-        public IReadOnlySet<string> Parameters { get; } = new HashSet<string>(StringComparer.Ordinal) { OAuthParameters.Scope, OAuthParameters.Resource };
-
         public IReadOnlySet<string> RepeatableParameters { get; } = new HashSet<string>(StringComparer.Ordinal);
 
         public ValueTask<Outcome<ValidatedTokenRequest>> ValidateAsync(TokenRequestContext context, CancellationToken cancellationToken)

@@ -13,12 +13,9 @@ internal sealed class ClientCredentialsGrantValidator(IOptions<CastellanOptions>
 
     private readonly int _maxScopeLength = options.Value.InputLengthRestrictions.Scope;
 
-    private static readonly FrozenSet<string> ParameterNames = FrozenSet.Create(StringComparer.Ordinal, OAuthParameters.Scope, OAuthParameters.Resource);
     private static readonly FrozenSet<string> Repeatable = FrozenSet.Create(StringComparer.Ordinal, OAuthParameters.Resource);
 
     public string GrantType => GrantTypes.ClientCredentials;
-
-    public IReadOnlySet<string> Parameters => ParameterNames;
 
     public IReadOnlySet<string> RepeatableParameters => Repeatable;
 

@@ -16,14 +16,8 @@ internal interface ITokenGrantValidator
     string GrantType { get; }
 
     /// <summary>
-    /// The request parameters this grant reads, besides <c>grant_type</c> and client authentication (node-oidc-provider
-    /// calls these the grant's parameters). Anything else in the form is ignored (RFC 6749 §3.2).
-    /// </summary>
-    IReadOnlySet<string> Parameters { get; }
-
-    /// <summary>
-    /// The parameters of <see cref="Parameters"/> that may appear more than once (RFC 8707 <c>resource</c>); every
-    /// other parameter must not repeat (RFC 6749 §3.1).
+    /// The parameters this grant takes more than once (RFC 8707 <c>resource</c>); every other parameter must not
+    /// repeat (RFC 6749 §3.1). Parameters a grant does not read are ignored (§3.2).
     /// </summary>
     IReadOnlySet<string> RepeatableParameters { get; }
 
