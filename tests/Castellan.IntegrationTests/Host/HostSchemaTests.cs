@@ -9,15 +9,21 @@ namespace Castellan.IntegrationTests.Host;
 /// </summary>
 public sealed class HostSchemaTests
 {
-    private static async Task<(int ExitCode, string Output, string Error)> CheckAsync(string json)
+    /// <summary>check-config on <paramref name="json"/> as the --config file (none when null), with extra arguments.</summary>
+    private static async Task<(int ExitCode, string Output, string Error)> CheckAsync(string? json, params string[] extra)
     {
         using var root = new TempDirectory();
-        var config = Path.Combine(root.Path, "castellan.json");
-        await File.WriteAllTextAsync(config, json);
+        string[] args = ["check-config", "--contentRoot", root.Path, "--environment", "Development", .. extra];
+        if (json is not null)
+        {
+            var config = Path.Combine(root.Path, "castellan.json");
+            await File.WriteAllTextAsync(config, json);
+            args = [.. args, "--config", config];
+        }
+
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await HostCommands.RunAsync(["check-config", "--contentRoot", root.Path, "--config", config, "--environment", "Development"],
-            output, error, new StringReader(""));
+        var code = await HostCommands.RunAsync(args, output, error, new StringReader(""));
         return (code, output.ToString(), error.ToString());
     }
 
@@ -98,13 +104,9 @@ public sealed class HostSchemaTests
     [Fact]
     public async Task Environment_style_names_are_checked_too()
     {
-        using var root = new TempDirectory();
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await HostCommands.RunAsync(["check-config", "--contentRoot", root.Path, "--environment", "Development",
-            "--Castellan:KeyManagement:RotationIntervall=1.00:00:00"], output, error, new StringReader(""));
+        var (code, _, error) = await CheckAsync(null, "--Castellan:KeyManagement:RotationIntervall=1.00:00:00");
         Assert.Equal(2, code);
-        Assert.Contains("did you mean 'RotationInterval'?", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("did you mean 'RotationInterval'?", error, StringComparison.Ordinal);
     }
 
     [Fact]
