@@ -19,6 +19,67 @@ public sealed class CastellanOptions
     public KeyManagementOptions KeyManagement { get; } = new();
 
     public InputLengthRestrictions InputLengthRestrictions { get; } = new();
+
+    public UserInteractionOptions UserInteraction { get; } = new();
+
+    public UserSessionOptions Session { get; } = new();
+}
+
+/// <summary>
+/// Where the pages of the interactive flow live (the host ships them; an app of your own serves its own). Each is a
+/// local path; Castellan appends its parameter (<c>ReturnUrl</c>, <c>logoutId</c>, <c>errorId</c>).
+/// </summary>
+public sealed class UserInteractionOptions
+{
+    public string LoginUrl { get; set; } = "/account/login";
+
+    public string ConsentUrl { get; set; } = "/consent";
+
+    public string LogoutUrl { get; set; } = "/account/logout";
+
+    public string ErrorUrl { get; set; } = "/error";
+
+    public string ReturnUrlParameter { get; set; } = "ReturnUrl";
+
+    public string LogoutIdParameter { get; set; } = "logoutId";
+
+    public string ErrorIdParameter { get; set; } = "errorId";
+
+    /// <summary>How long a login or consent page may take before its return URL stops working. Default: 15 minutes.</summary>
+    public TimeSpan InteractionLifetime { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>The single sign-on session: a cookie at Castellan.</summary>
+public sealed class UserSessionOptions
+{
+    public string CookieName { get; set; } = ".Castellan.Session";
+
+    /// <summary>How long the session cookie lives. Default: 10 hours.</summary>
+    public TimeSpan CookieLifetime { get; set; } = TimeSpan.FromHours(10);
+
+    /// <summary>Whether each use of the session renews the cookie. Default: true.</summary>
+    public bool CookieSlidingExpiration { get; set; } = true;
+
+    /// <summary>
+    /// The longest time since sign-in for which single sign-on applies, whatever the cookie says; null (the
+    /// default) leaves it to the cookie. A client's <see cref="Client.UserSsoLifetime"/> can shorten it.
+    /// </summary>
+    public TimeSpan? UserSsoLifetime { get; set; }
+
+    /// <summary>Failed password attempts per account within <see cref="FailedLoginWindow"/> before further attempts wait. Default: 5.</summary>
+    public int MaxFailedLoginsPerAccount { get; set; } = 5;
+
+    /// <summary>Failed password attempts per client address within <see cref="FailedLoginWindow"/>. Default: 20.</summary>
+    public int MaxFailedLoginsPerAddress { get; set; } = 20;
+
+    /// <summary>Default: 5 minutes.</summary>
+    public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many times a back-channel logout notification is attempted before it is given up (and logged). Default: 5.</summary>
+    public int BackChannelLogoutAttempts { get; set; } = 5;
+
+    /// <summary>How long one back-channel logout POST may take. Default: 5 seconds.</summary>
+    public TimeSpan BackChannelLogoutTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -36,6 +97,15 @@ public sealed class EndpointPaths
     /// <summary>Default: true.</summary>
     public bool EnableTokenRevocationEndpoint { get; set; } = true;
 
+    /// <summary>Default: true. The authorize endpoint and its callback (where the login and consent pages return).</summary>
+    public bool EnableAuthorizeEndpoint { get; set; } = true;
+
+    /// <summary>Default: true.</summary>
+    public bool EnableUserInfoEndpoint { get; set; } = true;
+
+    /// <summary>Default: true.</summary>
+    public bool EnableEndSessionEndpoint { get; set; } = true;
+
     public string Discovery { get; set; } = "/.well-known/openid-configuration";
 
     public string Jwks { get; set; } = "/.well-known/openid-configuration/jwks";
@@ -45,6 +115,15 @@ public sealed class EndpointPaths
     public string Introspection { get; set; } = "/connect/introspect";
 
     public string Revocation { get; set; } = "/connect/revocation";
+
+    public string Authorize { get; set; } = "/connect/authorize";
+
+    /// <summary>Where the login and consent pages send the browser back to; never published.</summary>
+    public string AuthorizeCallback { get; set; } = "/connect/authorize/callback";
+
+    public string UserInfo { get; set; } = "/connect/userinfo";
+
+    public string EndSession { get; set; } = "/connect/endsession";
 }
 
 public sealed class DiscoveryOptions
@@ -74,4 +153,28 @@ public sealed class InputLengthRestrictions
     public int GrantType { get; set; } = 128;
 
     public int Scope { get; set; } = 2048;
+
+    /// <summary>Longest authorize request (query string or form), in bytes. Default: 8 KiB.</summary>
+    public int MaxAuthorizeRequestSize { get; set; } = 8 * 1024;
+
+    public int RedirectUri { get; set; } = 2048;
+
+    public int State { get; set; } = 2048;
+
+    public int Nonce { get; set; } = 512;
+
+    public int LoginHint { get; set; } = 256;
+
+    /// <summary>RFC 7636 §4.1: 43 to 128 characters.</summary>
+    public int CodeVerifier { get; set; } = 128;
+
+    public int Username { get; set; } = 256;
+
+    public int Password { get; set; } = 1024;
+
+    public int IdTokenHint { get; set; } = 8 * 1024;
+
+    public int RefreshToken { get; set; } = 256;
+
+    public int AuthorizationCode { get; set; } = 256;
 }

@@ -12,6 +12,12 @@ public sealed class ApiScope
     /// <summary>A disabled scope cannot be requested. Default: true.</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>The user cannot deselect this scope on the consent page.</summary>
+    public bool Required { get; set; }
+
+    /// <summary>The consent page marks this scope as sensitive.</summary>
+    public bool Emphasize { get; set; }
+
     /// <summary>Whether discovery lists this scope in <c>scopes_supported</c>. Default: true.</summary>
     public bool ShowInDiscoveryDocument { get; set; } = true;
 

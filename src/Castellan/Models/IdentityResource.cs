@@ -9,7 +9,13 @@ public sealed class IdentityResource
 
     public bool Enabled { get; set; } = true;
 
+    public string? Description { get; set; }
+
+    /// <summary>The user cannot deselect this scope on the consent page.</summary>
     public bool Required { get; set; }
+
+    /// <summary>The consent page marks this scope as sensitive.</summary>
+    public bool Emphasize { get; set; }
 
     public bool ShowInDiscoveryDocument { get; set; } = true;
 
@@ -35,4 +41,10 @@ public sealed class IdentityResource
 
     /// <summary>The <c>email</c> scope (OIDC Core §5.4).</summary>
     public static IdentityResource Email() => new("email", ["email", "email_verified"]);
+
+    /// <summary>The <c>address</c> scope (OIDC Core §5.4): one JSON object (§5.1.1).</summary>
+    public static IdentityResource Address() => new("address", ["address"]);
+
+    /// <summary>The <c>phone</c> scope (OIDC Core §5.4).</summary>
+    public static IdentityResource Phone() => new("phone", ["phone_number", "phone_number_verified"]);
 }
