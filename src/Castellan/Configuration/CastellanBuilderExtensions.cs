@@ -34,6 +34,16 @@ public static class CastellanBuilderExtensions
     }
 
     /// <summary>
+    /// Users kept in memory, for development, tests and small fixed deployments. Passwords are hashed when the store
+    /// is built. Replace <see cref="Users.IUserStore"/> for a real account system.
+    /// </summary>
+    public static ICastellanBuilder AddTestUsers(this ICastellanBuilder builder, IEnumerable<TestUser> users)
+    {
+        Singleton<Users.InMemoryUsers>(builder).Users.AddRange(users);
+        return builder;
+    }
+
+    /// <summary>
     /// Signs with a key you manage (an RSA or ECDSA key with a <see cref="SecurityKey.KeyId"/>). The first
     /// credential added is the default; adding any turns automatic key management off.
     /// </summary>
