@@ -14,7 +14,9 @@ internal sealed class ClientModel
     private ClientModel(Client client)
     {
         Client = client;
-        GrantTypes = client.AllowedGrantTypes.ToFrozenSet(StringComparer.Ordinal);
+        // Duende's rule: a client allowed offline access may use its refresh tokens without listing the grant.
+        GrantTypes = (client.AllowOfflineAccess ? client.AllowedGrantTypes.Append(Castellan.GrantTypes.RefreshToken) : client.AllowedGrantTypes)
+            .ToFrozenSet(StringComparer.Ordinal);
         Scopes = client.AllowedScopes.ToFrozenSet(StringComparer.Ordinal);
         SecretHashes = SecretVerifier.Decode(client.ClientSecrets);
         // A claim whose value does not fit its type was reported by configuration validation; it is left out here

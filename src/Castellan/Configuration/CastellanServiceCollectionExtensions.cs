@@ -1,4 +1,13 @@
 using Castellan.Clients;
+using Castellan.Endpoints.Authorize;
+using Castellan.Endpoints.EndSession;
+using Castellan.Endpoints.UserInfo;
+using Castellan.Grants;
+using Castellan.Interaction;
+using Castellan.Sessions;
+using Castellan.Users;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http;
 using Castellan.Endpoints.Discovery;
 using Castellan.Endpoints.Introspection;
 using Castellan.Endpoints.Jwks;
@@ -52,6 +61,9 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<ClientAuthenticator>();
         services.TryAddSingleton<JwtAccessTokenCreator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITokenGrantValidator, ClientCredentialsGrantValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITokenGrantValidator, AuthorizationCodeGrantValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITokenGrantValidator, RefreshTokenGrantValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITokenGrantValidator, PasswordGrantValidator>());
         services.TryAddSingleton<TokenRequestValidator>();
         services.TryAddSingleton<TokenResponseGenerator>();
         services.TryAddSingleton<TokenEndpoint>();
@@ -64,9 +76,58 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<IntrospectionResponseWriter>();
         services.TryAddSingleton<IntrospectionEndpoint>();
         services.TryAddSingleton<RevocationEndpoint>();
+        AddInteractive(services);
         services.TryAddSingleton<CastellanStartupValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CastellanStartupValidator>(sp => sp.GetRequiredService<CastellanStartupValidator>()));
         return new CastellanBuilder(services);
+    }
+
+    /// <summary>Users, the session cookie, the interaction pages' service, and the endpoints of the interactive flow.</summary>
+    private static void AddInteractive(IServiceCollection services)
+    {
+        services.TryAddSingleton<InMemoryUsers>();
+        services.TryAddSingleton<IUserStore, InMemoryUserStore>();
+        services.TryAddSingleton<IProfileService, DefaultProfileService>();
+        services.TryAddSingleton<LoginThrottle>();
+        services.TryAddSingleton<ICastellanSignInService, DefaultSignInService>();
+        services.TryAddSingleton<InteractionTickets>();
+        services.TryAddSingleton<ConsentStore>();
+        services.TryAddSingleton<ICastellanInteraction, DefaultInteractionService>();
+        services.TryAddSingleton<IdentityTokenCreator>();
+        services.TryAddSingleton<IdTokenHintValidator>();
+        services.TryAddSingleton<RefreshTokenService>();
+        services.TryAddSingleton<AuthorizeRequestValidator>();
+        services.TryAddSingleton<AuthorizeInteractionDecider>();
+        services.TryAddSingleton<AuthorizationCodeIssuer>();
+        services.TryAddSingleton<AuthorizeEndpoint>();
+        services.TryAddSingleton<UserInfoEndpoint>();
+        services.TryAddSingleton<LogoutProcessor>();
+        services.TryAddSingleton<EndSessionEndpoint>();
+        services.TryAddSingleton<BackChannelLogoutSender>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BackChannelLogoutSender>(sp => sp.GetRequiredService<BackChannelLogoutSender>()));
+        services.AddHttpClient(BackChannelLogoutSender.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
+
+        // The single sign-on session: a cookie of its own scheme, never the app's default, so an app hosting Castellan
+        // keeps its own authentication.
+        services.AddAuthentication().AddCookie(CastellanSessionDefaults.AuthenticationScheme);
+        services.AddOptions<CookieAuthenticationOptions>(CastellanSessionDefaults.AuthenticationScheme)
+            .Configure<IOptions<CastellanOptions>>((cookie, castellan) =>
+            {
+                var session = castellan.Value.Session;
+                cookie.Cookie.Name = session.CookieName;
+                cookie.Cookie.HttpOnly = true;
+                // Lax: sent on the top-level navigations that bring users to /connect/authorize, not on cross-site
+                // subrequests (RFC 9700 §4.4 on CSRF against the authorization server).
+                cookie.Cookie.SameSite = SameSiteMode.Lax;
+                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.Cookie.IsEssential = true;
+                cookie.ExpireTimeSpan = session.CookieLifetime;
+                cookie.SlidingExpiration = session.CookieSlidingExpiration;
+                cookie.LoginPath = castellan.Value.UserInteraction.LoginUrl;
+                cookie.LogoutPath = castellan.Value.UserInteraction.LogoutUrl;
+                cookie.ReturnUrlParameter = castellan.Value.UserInteraction.ReturnUrlParameter;
+            });
     }
 
     private static string ResolveKeyPath(IServiceProvider services)

@@ -24,6 +24,7 @@ internal sealed partial class CastellanStartupValidator(
     IOptions<CastellanOptions> options,
     ISigningKeyStore keyStore,
     Endpoints.Token.TokenRequestValidator grants,
+    Users.InMemoryUsers users,
     ILogger<CastellanStartupValidator> logger,
     IHostEnvironment? environment = null) : IHostedService
 {
@@ -57,6 +58,7 @@ internal sealed partial class CastellanStartupValidator(
         }
 
         var errors = ConfigurationValidator.Validate(configuration, algorithms, grants.SupportedGrantTypes);
+        errors.AddRange(ConfigurationValidator.ValidateUsers(users.Users));
         if (errors.Count > 0)
         {
             throw new CastellanConfigurationException(errors);

@@ -64,7 +64,7 @@ internal static class ConfigurationValidator
                 errors.Add($"{label} has no AllowedGrantTypes.");
             }
 
-            foreach (var scope in client.AllowedScopes.Where(s => !apiScopes.Contains(s) && !identity.Contains(s)))
+            foreach (var scope in client.AllowedScopes.Where(s => !apiScopes.Contains(s) && !identity.Contains(s) && s != Protocol.StandardScopes.OfflineAccess))
             {
                 errors.Add($"{label}: allowed scope '{scope}' is neither an ApiScope nor an IdentityResource.");
             }
@@ -85,6 +85,7 @@ internal static class ConfigurationValidator
             }
 
             ValidateSecrets(client.ClientSecrets, label, errors);
+            ValidateInteractive(client, label, errors);
 
             // Every claim name appears once in a JWT (RFC 7519 §4); the prefixed names must not collide with the
             // claims the server writes itself.
@@ -104,6 +105,124 @@ internal static class ConfigurationValidator
                 {
                     errors.Add($"{label}: client claim '{name}': {reason}.");
                 }
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>The settings of clients that send users to the authorize endpoint, and of their tokens.</summary>
+    private static void ValidateInteractive(Client client, string label, List<string> errors)
+    {
+        foreach (var uri in client.RedirectUris)
+        {
+            if (RedirectUriProblem(uri) is { } problem)
+            {
+                errors.Add($"{label}: redirect URI '{uri}' {problem}.");
+            }
+        }
+
+        foreach (var uri in client.PostLogoutRedirectUris)
+        {
+            if (RedirectUriProblem(uri) is { } problem)
+            {
+                errors.Add($"{label}: post-logout redirect URI '{uri}' {problem}.");
+            }
+        }
+
+        foreach (var (name, uri) in new[] { ("FrontChannelLogoutUri", client.FrontChannelLogoutUri), ("BackChannelLogoutUri", client.BackChannelLogoutUri) })
+        {
+            if (uri is not null && (RedirectUriProblem(uri) is { } problem || !uri.StartsWith("http", StringComparison.Ordinal)))
+            {
+                errors.Add($"{label}: {name} '{uri}' must be an absolute https URL (http only on a loopback address).");
+            }
+        }
+
+        if (client.AllowedGrantTypes.Contains(GrantTypes.AuthorizationCode) && client.RedirectUris.Count == 0)
+        {
+            errors.Add($"{label}: the authorization_code grant needs at least one entry in RedirectUris.");
+        }
+
+        if (client.IdentityTokenLifetime <= 0)
+        {
+            errors.Add($"{label}: IdentityTokenLifetime must be a positive number of seconds.");
+        }
+
+        if (client.AuthorizationCodeLifetime <= 0 || client.AuthorizationCodeLifetime > 600)
+        {
+            // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
+            errors.Add($"{label}: AuthorizationCodeLifetime must be between 1 and 600 seconds.");
+        }
+
+        if (client.AbsoluteRefreshTokenLifetime < 0 || client.SlidingRefreshTokenLifetime <= 0 || client.RefreshTokenRotationGracePeriod < 0)
+        {
+            errors.Add($"{label}: AbsoluteRefreshTokenLifetime must not be negative (0: no limit), SlidingRefreshTokenLifetime must be positive, RefreshTokenRotationGracePeriod must not be negative.");
+        }
+
+        if (client.RefreshTokenRotationGracePeriod > 300)
+        {
+            errors.Add($"{label}: RefreshTokenRotationGracePeriod is meant for parallel requests of one app; keep it at most 300 seconds.");
+        }
+
+        if (client.ConsentLifetime is <= 0)
+        {
+            errors.Add($"{label}: ConsentLifetime must be a positive number of seconds, or null.");
+        }
+
+        if (client.UserSsoLifetime is < 0)
+        {
+            errors.Add($"{label}: UserSsoLifetime must not be negative.");
+        }
+    }
+
+    /// <summary>
+    /// RFC 9700 §2.1 and RFC 8252: an absolute URI without fragment; https, or http only on a loopback address, or a
+    /// private-use scheme of a native app (a reversed domain name, with a dot).
+    /// </summary>
+    internal static string? RedirectUriProblem(string uri)
+    {
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || uri.Contains('#', StringComparison.Ordinal))
+        {
+            return "must be an absolute URI without a fragment";
+        }
+
+        if (parsed.Scheme == Uri.UriSchemeHttps)
+        {
+            return null;
+        }
+
+        if (parsed.Scheme == Uri.UriSchemeHttp)
+        {
+            return parsed.IsLoopback ? null : "uses http on a host that is not a loopback address; use https";
+        }
+
+        return parsed.Scheme.Contains('.', StringComparison.Ordinal) ? null
+            : "must use https, http on a loopback address, or a private-use scheme such as com.example.app (RFC 8252 §7.1)";
+    }
+
+    /// <summary>Test users: each with a subject, a username and a password, none twice.</summary>
+    public static List<string> ValidateUsers(IEnumerable<TestUser> users)
+    {
+        var errors = new List<string>();
+        var subjects = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var user in users)
+        {
+            var label = $"TestUser '{user.Username}'";
+            if (string.IsNullOrWhiteSpace(user.SubjectId) || string.IsNullOrWhiteSpace(user.Username) || string.IsNullOrEmpty(user.Password))
+            {
+                errors.Add($"{label}: SubjectId, Username and Password are required.");
+                continue;
+            }
+
+            if (!subjects.Add(user.SubjectId))
+            {
+                errors.Add($"{label}: SubjectId '{user.SubjectId}' is used by more than one user.");
+            }
+
+            if (!names.Add(user.Username))
+            {
+                errors.Add($"{label}: the username is used by more than one user (usernames compare case-insensitively).");
             }
         }
 

@@ -24,5 +24,13 @@ internal static class CastellanTelemetry
 
     public static readonly Counter<long> RevocationRequestsFailed = Meter.CreateCounter<long>("castellan.revocation.failed", description: "Revocation requests answered with an error.");
 
+    public static readonly Counter<long> AuthorizationCodesIssued = Meter.CreateCounter<long>("castellan.authorize.codes_issued", description: "Authorization codes issued.");
+
+    public static readonly Counter<long> AuthorizeRequestsFailed = Meter.CreateCounter<long>("castellan.authorize.failed", description: "Authorization requests answered with an error (to the client or on the error page).");
+
+    public static readonly Counter<long> GrantReplays = Meter.CreateCounter<long>("castellan.grant.replayed", description: "Authorization codes or rotated refresh tokens presented again; each revokes its family.");
+
+    public static readonly Counter<long> UserLogouts = Meter.CreateCounter<long>("castellan.session.logouts", description: "User sessions ended.");
+
     public static KeyValuePair<string, object?> ErrorTag(string error) => new("error", error);
 }

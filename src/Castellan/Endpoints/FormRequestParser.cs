@@ -35,7 +35,8 @@ internal sealed class FormRequestParser
         _limits = limits;
     }
 
-    public async ValueTask<Outcome<IFormCollection>> ParseAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <param name="keepRepeats">Leave repeated parameters for the caller to judge (the authorize endpoint decides where their error goes).</param>
+    public async ValueTask<Outcome<IFormCollection>> ParseAsync(HttpRequest request, CancellationToken cancellationToken, bool keepRepeats = false)
     {
         if (!HttpMethods.IsPost(request.Method))
         {
@@ -101,7 +102,7 @@ internal sealed class FormRequestParser
 
         foreach (var parameter in form)
         {
-            if (parameter.Value.Count > 1 && !_repeatable.Contains(parameter.Key))
+            if (!keepRepeats && parameter.Value.Count > 1 && !_repeatable.Contains(parameter.Key))
             {
                 // RFC 6749 §3.2: request parameters MUST NOT be included more than once.
                 return ProtocolError.InvalidRequest($"The parameter '{SafeName(parameter.Key)}' was sent more than once.");
@@ -116,35 +117,73 @@ internal sealed class FormRequestParser
     /// (<c>GRANT_TYPE</c> is not <c>grant_type</c> but an unknown parameter, which RFC 6749 §3.2 says to ignore).
     /// ASP.NET Core's own form collection matches names case-insensitively, so it is not used here.
     /// </summary>
+    /// <summary>
+    /// A query string (without its leading '?') as parameters with ordinal names, under the same limits as a body.
+    /// </summary>
+    /// <returns>The parameters, or null when the query is too large or malformed.</returns>
+    public IFormCollection? ParseQuery(string query)
+    {
+        if (query.Length > _limits.MaxRequestBodySize)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Read(query);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException or DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
     private async Task<IFormCollection> ReadAsync(Stream body, CancellationToken cancellationToken)
     {
         var fields = new Dictionary<string, StringValues>(StringComparer.Ordinal);
-        using var reader = new FormReader(body, Encoding.UTF8)
-        {
-            ValueCountLimit = _limits.MaxParameterCount,
-            KeyLengthLimit = MaxNameLength,
-            ValueLengthLimit = _limits.MaxRequestBodySize,
-        };
-
-        var count = 0;
+        using var reader = NewReader(body);
         while (await reader.ReadNextPairAsync(cancellationToken).ConfigureAwait(false) is { } pair)
         {
-            if (++count > _limits.MaxParameterCount)
-            {
-                throw new InvalidDataException("Too many form parameters.");
-            }
-
-            // No OAuth parameter name has a control character; a name with one is an attack on whatever logs or
-            // echoes names, not a parameter to ignore.
-            if (pair.Key.AsSpan().IndexOfAnyInRange('\0', '\x1F') >= 0 || pair.Key.Contains('\x7F', StringComparison.Ordinal))
-            {
-                throw new InvalidDataException("A parameter name holds a control character.");
-            }
-
-            fields[pair.Key] = fields.TryGetValue(pair.Key, out var existing) ? StringValues.Concat(existing, pair.Value) : new StringValues(pair.Value);
+            Add(fields, pair);
         }
 
         return new FormCollection(fields);
+    }
+
+    private IFormCollection Read(string text)
+    {
+        var fields = new Dictionary<string, StringValues>(StringComparer.Ordinal);
+        using var reader = NewReader(new MemoryStream(Encoding.UTF8.GetBytes(text)));
+        while (reader.ReadNextPair() is { } pair)
+        {
+            Add(fields, pair);
+        }
+
+        return new FormCollection(fields);
+    }
+
+    private FormReader NewReader(Stream body) => new(body, Encoding.UTF8)
+    {
+        ValueCountLimit = _limits.MaxParameterCount,
+        KeyLengthLimit = MaxNameLength,
+        ValueLengthLimit = _limits.MaxRequestBodySize,
+    };
+
+    private void Add(Dictionary<string, StringValues> fields, KeyValuePair<string, string> pair)
+    {
+        if (fields.Count >= _limits.MaxParameterCount && !fields.ContainsKey(pair.Key))
+        {
+            throw new InvalidDataException("Too many form parameters.");
+        }
+
+        // No OAuth parameter name has a control character; a name with one is an attack on whatever logs or
+        // echoes names, not a parameter to ignore.
+        if (pair.Key.AsSpan().IndexOfAnyInRange('\0', '\x1F') >= 0 || pair.Key.Contains('\x7F', StringComparison.Ordinal))
+        {
+            throw new InvalidDataException("A parameter name holds a control character.");
+        }
+
+        fields[pair.Key] = fields.TryGetValue(pair.Key, out var existing) ? StringValues.Concat(existing, pair.Value) : new StringValues(pair.Value);
     }
 
     private static bool IsFormContentType(string? contentType)

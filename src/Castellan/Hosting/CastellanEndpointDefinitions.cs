@@ -1,4 +1,7 @@
+using Castellan.Endpoints.Authorize;
 using Castellan.Endpoints.Discovery;
+using Castellan.Endpoints.EndSession;
+using Castellan.Endpoints.UserInfo;
 using Castellan.Endpoints.Introspection;
 using Castellan.Endpoints.Jwks;
 using Castellan.Endpoints.Revocation;
@@ -13,7 +16,7 @@ namespace Castellan.Hosting;
 /// and the discovery member that publishes its URL.
 /// </summary>
 /// <param name="Name">The <see cref="EndpointPaths"/> property that holds its path.</param>
-/// <param name="DiscoveryName">The metadata member for its URL (RFC 8414 §2), or null for discovery itself.</param>
+/// <param name="DiscoveryName">The metadata member for its URL (RFC 8414 §2), or null for discovery itself and the authorize callback.</param>
 internal sealed record CastellanEndpointDefinition(
     string Name,
     string DisplayName,
@@ -41,5 +44,13 @@ internal static class CastellanEndpointDefinitions
             s => s.GetRequiredService<IntrospectionEndpoint>().ProcessAsync),
         new("Revocation", "Castellan revocation endpoint", "revocation_endpoint", p => p.Revocation, p => p.EnableTokenRevocationEndpoint,
             s => s.GetRequiredService<RevocationEndpoint>().ProcessAsync),
+        new("Authorize", "Castellan authorize endpoint", "authorization_endpoint", p => p.Authorize, p => p.EnableAuthorizeEndpoint,
+            s => s.GetRequiredService<AuthorizeEndpoint>().ProcessAsync),
+        new("AuthorizeCallback", "Castellan authorize callback", null, p => p.AuthorizeCallback, p => p.EnableAuthorizeEndpoint,
+            s => s.GetRequiredService<AuthorizeEndpoint>().ProcessCallbackAsync),
+        new("UserInfo", "Castellan userinfo endpoint", "userinfo_endpoint", p => p.UserInfo, p => p.EnableUserInfoEndpoint,
+            s => s.GetRequiredService<UserInfoEndpoint>().ProcessAsync),
+        new("EndSession", "Castellan end-session endpoint", "end_session_endpoint", p => p.EndSession, p => p.EnableEndSessionEndpoint,
+            s => s.GetRequiredService<EndSessionEndpoint>().ProcessAsync),
     ];
 }

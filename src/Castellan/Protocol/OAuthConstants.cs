@@ -8,6 +8,63 @@ internal static class OAuthParameters
     public const string ClientSecret = "client_secret";
     public const string Scope = "scope";
     public const string Resource = "resource";
+    public const string ResponseType = "response_type";
+    public const string ResponseMode = "response_mode";
+    public const string RedirectUri = "redirect_uri";
+    public const string State = "state";
+    public const string Code = "code";
+    public const string CodeChallenge = "code_challenge";
+    public const string CodeChallengeMethod = "code_challenge_method";
+    public const string CodeVerifier = "code_verifier";
+    public const string RefreshToken = "refresh_token";
+    public const string Username = "username";
+    public const string Password = "password";
+    public const string AccessToken = "access_token";
+    public const string Error = "error";
+    public const string ErrorDescription = "error_description";
+
+    /// <summary>RFC 9207 §2: the issuer in every authorization response.</summary>
+    public const string Issuer = "iss";
+
+    // OpenID Connect Core 1.0 §3.1.2.1, §6
+    public const string Nonce = "nonce";
+    public const string Prompt = "prompt";
+    public const string MaxAge = "max_age";
+    public const string IdTokenHint = "id_token_hint";
+    public const string LoginHint = "login_hint";
+    public const string UiLocales = "ui_locales";
+    public const string AcrValues = "acr_values";
+    public const string Display = "display";
+    public const string Request = "request";
+    public const string RequestUri = "request_uri";
+    public const string Registration = "registration";
+
+    // RP-Initiated Logout 1.0 §2
+    public const string PostLogoutRedirectUri = "post_logout_redirect_uri";
+    public const string LogoutHint = "logout_hint";
+}
+
+internal static class ResponseModes
+{
+    public const string Query = "query";
+    public const string Fragment = "fragment";
+    public const string FormPost = "form_post";
+}
+
+internal static class PromptValues
+{
+    public const string None = "none";
+    public const string Login = "login";
+    public const string Consent = "consent";
+    public const string SelectAccount = "select_account";
+}
+
+internal static class StandardScopes
+{
+    public const string OpenId = "openid";
+
+    /// <summary>OIDC Core §11: asks for a refresh token.</summary>
+    public const string OfflineAccess = "offline_access";
 }
 
 /// <summary>RFC 6749 §5.2 error codes.</summary>
@@ -21,6 +78,21 @@ internal static class OAuthErrors
     public const string InvalidScope = "invalid_scope";
     public const string InvalidTarget = "invalid_target";
     public const string ServerError = "server_error";
+    public const string AccessDenied = "access_denied";
+    public const string UnsupportedResponseType = "unsupported_response_type";
+    public const string TemporarilyUnavailable = "temporarily_unavailable";
+
+    // OpenID Connect Core 1.0 §3.1.2.6
+    public const string LoginRequired = "login_required";
+    public const string ConsentRequired = "consent_required";
+    public const string InteractionRequired = "interaction_required";
+    public const string RequestNotSupported = "request_not_supported";
+    public const string RequestUriNotSupported = "request_uri_not_supported";
+    public const string RegistrationNotSupported = "registration_not_supported";
+
+    // RFC 6750 §3.1
+    public const string InvalidToken = "invalid_token";
+    public const string InsufficientScope = "insufficient_scope";
 }
 
 internal static class ClientAuthenticationMethods
@@ -48,4 +120,10 @@ internal static class TokenTypes
     /// <summary>RFC 9068 §2.1: the <c>typ</c> header of JWT access tokens.</summary>
     public const string AccessTokenJwt = "at+jwt";
     public const string Bearer = "Bearer";
+
+    /// <summary>The <c>typ</c> of id_tokens: plain JWT, distinct from <c>at+jwt</c> so neither passes for the other.</summary>
+    public const string IdTokenJwt = "JWT";
+
+    /// <summary>OpenID Connect Back-Channel Logout 1.0 §2.4.</summary>
+    public const string LogoutTokenJwt = "logout+jwt";
 }

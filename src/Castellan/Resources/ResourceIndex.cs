@@ -26,7 +26,23 @@ internal sealed class ResourceIndex
         ApiResources = resources.ApiResources.Where(r => r.Enabled)
             .GroupBy(r => r.Name, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        IdentityClaimsByScope = resources.IdentityResources.Where(r => r.Enabled)
+            .GroupBy(r => r.Name, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.First().UserClaims.ToArray(), StringComparer.Ordinal);
+        ApiClaimsByScope = ApiScopes.Where(p => p.Value.UserClaims.Count > 0)
+            .ToFrozenDictionary(p => p.Key, p => p.Value.UserClaims.ToArray(), StringComparer.Ordinal);
+        ApiClaimsByResource = ApiResources.Where(p => p.Value.UserClaims.Count > 0)
+            .ToFrozenDictionary(p => p.Key, p => p.Value.UserClaims.ToArray(), StringComparer.Ordinal);
     }
+
+    /// <summary>The user claim types each identity scope releases (OIDC Core §5.4).</summary>
+    public FrozenDictionary<string, string[]> IdentityClaimsByScope { get; }
+
+    /// <summary>User claim types access tokens carry for an API scope; only scopes that have any.</summary>
+    public FrozenDictionary<string, string[]> ApiClaimsByScope { get; }
+
+    /// <summary>User claim types access tokens carry for an API resource in their audience; only resources that have any.</summary>
+    public FrozenDictionary<string, string[]> ApiClaimsByResource { get; }
 
     public Stores.Resources Source { get; }
 

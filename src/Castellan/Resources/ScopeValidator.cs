@@ -12,7 +12,7 @@ internal static class ScopeValidator
     private static readonly ProtocolError NoScope = ProtocolError.InvalidScope("No scope was requested and the client has no default scopes.");
 
     /// <param name="requested">The raw <c>scope</c> parameter, or null when absent.</param>
-    /// <param name="allowIdentityScopes">False for grants without a user, where identity scopes make no sense.</param>
+    /// <param name="allowIdentityScopes">False for grants without a user, where identity scopes (and <c>offline_access</c>) make no sense.</param>
     /// <param name="resourceIndicators">The RFC 8707 <c>resource</c> values; empty when none were sent.</param>
     public static Outcome<GrantedResources> Validate(string? requested, IReadOnlyList<string> resourceIndicators, ClientModel client,
         ResourceIndex index, string issuer, int maxLength, bool allowIdentityScopes)
@@ -58,6 +58,17 @@ internal static class ScopeValidator
 
             foreach (var scope in scopes)
             {
+                if (scope == StandardScopes.OfflineAccess)
+                {
+                    // OIDC Core §11: asks for a refresh token; granted only for a user, to a client allowed it.
+                    if (!allowIdentityScopes || !client.Client.AllowOfflineAccess)
+                    {
+                        return ProtocolError.InvalidScope("The client is not allowed the scope 'offline_access'.");
+                    }
+
+                    continue;
+                }
+
                 if (!client.Scopes.Contains(scope))
                 {
                     return ProtocolError.InvalidScope($"The client is not allowed the scope '{scope}'.");

@@ -112,4 +112,11 @@ public sealed record PersistedGrantFilter
 public static class PersistedGrantTypes
 {
     public const string ReferenceToken = "reference_token";
+
+    public const string AuthorizationCode = "authorization_code";
+
+    public const string RefreshToken = "refresh_token";
+
+    /// <summary>A consent the user asked to remember, per subject and client.</summary>
+    public const string UserConsent = "user_consent";
 }

@@ -44,4 +44,7 @@ internal sealed class AccessTokenDescriptor
     /// (RFC 9449 §6) or <c>{"x5t#S256":"..."}</c> for mTLS (RFC 8705 §3.1); null for bearer tokens.
     /// </summary>
     public string? Confirmation { get; init; }
+
+    /// <summary>The grant family a reference token joins (not a claim), so a replayed code or refresh token revokes it too.</summary>
+    public string? GrantFamilyId { get; init; }
 }

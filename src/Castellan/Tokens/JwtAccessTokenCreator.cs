@@ -36,7 +36,7 @@ internal sealed class JwtAccessTokenCreator
         return _handler.CreateToken(WritePayload(descriptor), credentials, Header);
     }
 
-    private static SigningCredentials? SelectCredentials(IReadOnlyList<string> allowed, KeyRing keys)
+    internal static SigningCredentials? SelectCredentials(IReadOnlyList<string> allowed, KeyRing keys)
     {
         if (allowed.Count == 0)
         {
@@ -144,7 +144,7 @@ internal sealed class JwtAccessTokenCreator
 
     internal static string JoinScopes(IReadOnlyList<string> scopes) => scopes.Count == 1 ? scopes[0] : string.Join(' ', scopes);
 
-    private static string NewJwtId()
+    internal static string NewJwtId()
     {
         Span<byte> bytes = stackalloc byte[16];
         RandomNumberGenerator.Fill(bytes);

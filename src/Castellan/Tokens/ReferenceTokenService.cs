@@ -24,6 +24,7 @@ internal sealed class ReferenceTokenService(IPersistedGrantStore grants)
             ClientId = descriptor.ClientId,
             SubjectId = descriptor.Subject,
             SessionId = descriptor.SessionId,
+            FamilyId = descriptor.GrantFamilyId,
             CreationTime = descriptor.IssuedAt,
             Expiration = descriptor.IssuedAt.AddSeconds(descriptor.LifetimeSeconds),
             Data = JwtAccessTokenCreator.WritePayload(descriptor),

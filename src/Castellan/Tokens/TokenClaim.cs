@@ -33,7 +33,7 @@ internal readonly record struct TokenClaim(string Type, string Value, TokenClaim
             ClaimValueTypes.Integer or ClaimValueTypes.Integer64 or ClaimValueTypes.Integer32 => TokenClaimKind.Integer,
             ClaimValueTypes.Double => TokenClaimKind.Double,
             ClaimValueTypes.Boolean => TokenClaimKind.Boolean,
-            ClientClaim.Json => TokenClaimKind.Json,
+            ClientClaim.Json or "JSON" or "JSON_ARRAY" => TokenClaimKind.Json,
             _ => (TokenClaimKind?)null,
         };
         if (kind is null)

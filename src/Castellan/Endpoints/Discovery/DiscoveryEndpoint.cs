@@ -75,11 +75,13 @@ internal sealed class DiscoveryEndpoint(
             }
 
             writer.WriteStartArray("scopes_supported");
+            var claims = new List<string> { "sub" };
             foreach (var scope in index.Source.IdentityResources)
             {
                 if (scope.Enabled && scope.ShowInDiscoveryDocument)
                 {
                     writer.WriteStringValue(scope.Name);
+                    claims.AddRange(scope.UserClaims.Where(c => !claims.Contains(c)));
                 }
             }
 
@@ -91,12 +93,44 @@ internal sealed class DiscoveryEndpoint(
                 }
             }
 
+            if (tokenRequestValidator.SupportedGrantTypes.Contains(GrantTypes.RefreshToken))
+            {
+                writer.WriteStringValue(StandardScopes.OfflineAccess);
+            }
+
             writer.WriteEndArray();
 
-            // RFC 8414 §2 requires response_types_supported. There is no authorization endpoint yet, so the
-            // honest value is an empty list rather than a response type that would fail.
-            writer.WriteStartArray("response_types_supported");
-            writer.WriteEndArray();
+            // OIDC Discovery §3: claims_supported (the claims the identity resources release).
+            WriteArray(writer, "claims_supported", claims);
+
+            if (paths.EnableAuthorizeEndpoint)
+            {
+                // Only the code flow (RFC 9700 §2.1.2); PKCE with S256 only (§2.1.1), whatever a client allows.
+                WriteArray(writer, "response_types_supported", ["code"]);
+                WriteArray(writer, "response_modes_supported", [ResponseModes.Query, ResponseModes.Fragment, ResponseModes.FormPost]);
+                WriteArray(writer, "code_challenge_methods_supported", [Pkce.PkceValidator.S256]);
+                WriteArray(writer, "prompt_values_supported", [PromptValues.None, PromptValues.Login, PromptValues.Consent, PromptValues.SelectAccount]);
+                writer.WriteBoolean("authorization_response_iss_parameter_supported", true);
+                writer.WriteBoolean("request_parameter_supported", false);
+                writer.WriteBoolean("request_uri_parameter_supported", false);
+            }
+            else
+            {
+                // RFC 8414 §2 requires response_types_supported; without an authorization endpoint the honest value is empty.
+                writer.WriteStartArray("response_types_supported");
+                writer.WriteEndArray();
+            }
+
+            WriteArray(writer, "subject_types_supported", ["public"]);
+            WriteArray(writer, "id_token_signing_alg_values_supported", [ring.DefaultAlgorithm]);
+
+            if (paths.EnableEndSessionEndpoint)
+            {
+                writer.WriteBoolean("frontchannel_logout_supported", true);
+                writer.WriteBoolean("frontchannel_logout_session_supported", true);
+                writer.WriteBoolean("backchannel_logout_supported", true);
+                writer.WriteBoolean("backchannel_logout_session_supported", true);
+            }
 
             // Algorithms access tokens are signed with (RFC 9068 deployments read the JWKS; this is informative).
             WriteArray(writer, "access_token_signing_alg_values_supported", ring.Algorithms);

@@ -1,6 +1,9 @@
+using Castellan.Grants;
 using Castellan.Keys;
 using Castellan.Protocol;
+using Castellan.Resources;
 using Castellan.Tokens;
+using Castellan.Users;
 
 namespace Castellan.Endpoints.Token;
 
@@ -19,7 +22,15 @@ internal sealed record TokenResponse(string AccessToken, int ExpiresIn, string S
 }
 
 /// <summary>Turns a validated request into tokens. Never touches HttpContext.</summary>
-internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, ReferenceTokenService referenceTokens, KeyRingProvider keys, TimeProvider time)
+internal sealed class TokenResponseGenerator(
+    JwtAccessTokenCreator jwtCreator,
+    IdentityTokenCreator identityTokens,
+    ReferenceTokenService referenceTokens,
+    RefreshTokenService refreshTokens,
+    IProfileService profiles,
+    ResourceIndexProvider resources,
+    KeyRingProvider keys,
+    TimeProvider time)
 {
     private static readonly ProtocolError NoKeyForAlgorithm = ProtocolError.InvalidScope(
         "The requested API accepts no signing algorithm this server has a key for.");
@@ -27,28 +38,47 @@ internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, R
     public async ValueTask<Outcome<TokenResponse>> GenerateAsync(ValidatedTokenRequest request, CancellationToken cancellationToken)
     {
         var client = request.Client.Client;
+        var user = request as ValidatedUserTokenRequest;
+        var now = time.GetUtcNow();
+        ResourceIndex? index = null;
+        IReadOnlyList<TokenClaim> claims = request.Client.Model.TokenClaims;
+        if (user is not null)
+        {
+            index = await resources.GetAsync(cancellationToken).ConfigureAwait(false);
+            if (UserClaims.AccessTokenClaimTypes(request.Resources.Scopes, request.Resources.Audiences, index) is { } types)
+            {
+                var profile = await profiles.GetProfileClaimsAsync(new ProfileRequest(user.Subject, client, types, ProfileCallers.AccessToken), cancellationToken).ConfigureAwait(false);
+                claims = [.. claims, .. UserClaims.ToTokenClaims(profile)];
+            }
+        }
+
         var descriptor = new AccessTokenDescriptor
         {
             Issuer = request.Issuer,
             ClientId = client.ClientId,
             Subject = request.Subject,
             SessionId = request.SessionId,
+            AuthTime = user?.User.AuthTime,
+            Amr = user?.User.Amr ?? [],
+            Acr = user?.User.Acr,
             Audiences = request.Resources.Audiences,
             Scopes = request.Resources.Scopes,
-            IssuedAt = time.GetUtcNow(),
+            IssuedAt = now,
             LifetimeSeconds = client.AccessTokenLifetime,
             AllowedSigningAlgorithms = request.Resources.AllowedSigningAlgorithms,
-            Claims = request.Client.Model.TokenClaims,
+            Claims = claims,
+            GrantFamilyId = user?.User.FamilyId,
         };
 
         string? token;
+        KeyRing? ring = null;
         if (client.AccessTokenType == AccessTokenType.Reference)
         {
             token = await referenceTokens.CreateAsync(descriptor, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            var ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
+            ring = await keys.GetAsync(cancellationToken).ConfigureAwait(false);
             token = jwtCreator.Create(descriptor, ring);
         }
 
@@ -57,6 +87,47 @@ internal sealed class TokenResponseGenerator(JwtAccessTokenCreator jwtCreator, R
             return NoKeyForAlgorithm;
         }
 
-        return new TokenResponse(token, client.AccessTokenLifetime, JwtAccessTokenCreator.JoinScopes(request.Resources.Scopes));
+        var response = new TokenResponse(token, client.AccessTokenLifetime, JwtAccessTokenCreator.JoinScopes(request.Resources.Scopes));
+        if (user is null)
+        {
+            return response;
+        }
+
+        string? idToken = null;
+        if (request.Resources.Scopes.Contains(StandardScopes.OpenId))
+        {
+            IReadOnlyList<TokenClaim> identityClaims = [];
+            if (client.AlwaysIncludeUserClaimsInIdToken)
+            {
+                var types = UserClaims.IdentityClaimTypes(request.Resources.Scopes, index!);
+                var profile = await profiles.GetProfileClaimsAsync(new ProfileRequest(user.Subject, client, types, ProfileCallers.IdentityToken), cancellationToken).ConfigureAwait(false);
+                identityClaims = UserClaims.ToTokenClaims(profile);
+            }
+
+            ring ??= await keys.GetAsync(cancellationToken).ConfigureAwait(false);
+            idToken = identityTokens.Create(new IdentityTokenDescriptor
+            {
+                Issuer = request.Issuer,
+                ClientId = client.ClientId,
+                Subject = user.Subject,
+                IssuedAt = now,
+                LifetimeSeconds = client.IdentityTokenLifetime,
+                AuthTime = user.User.AuthTime,
+                Nonce = user.User.Nonce,
+                SessionId = user.User.SessionId,
+                Acr = user.User.Acr,
+                Amr = user.User.Amr,
+                AccessToken = token,
+                Claims = identityClaims,
+            }, ring);
+        }
+
+        var refreshToken = user.RefreshToken;
+        if (user.CreateRefreshToken)
+        {
+            refreshToken = await refreshTokens.CreateAsync(client, user.User, cancellationToken).ConfigureAwait(false);
+        }
+
+        return response with { IdToken = idToken, RefreshToken = refreshToken };
     }
 }

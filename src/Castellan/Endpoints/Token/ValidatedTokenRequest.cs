@@ -27,3 +27,70 @@ internal sealed record ValidatedClientCredentialsRequest(ValidatedClient Client,
 {
     public override string GrantType => GrantTypes.ClientCredentials;
 }
+
+/// <summary>
+/// A grant made by a user (authorization code, refresh token, password): who, since when, how they authenticated,
+/// and the grant family later tokens join.
+/// </summary>
+internal sealed record UserGrant
+{
+    public required string SubjectId { get; init; }
+
+    public string? SessionId { get; init; }
+
+    public required string FamilyId { get; init; }
+
+    public required DateTimeOffset AuthTime { get; init; }
+
+    public IReadOnlyList<string> Amr { get; init; } = [];
+
+    public string? Acr { get; init; }
+
+    public string? Nonce { get; init; }
+
+    /// <summary>When the user authorized: the start of the refresh tokens' absolute lifetime.</summary>
+    public required DateTimeOffset AuthorizedAt { get; init; }
+
+    public IReadOnlyList<string> ResourceIndicators { get; init; } = [];
+
+    /// <summary>Every scope the grant holds (a refresh may narrow the access token below it, never the grant).</summary>
+    public required IReadOnlyList<string> GrantedScopes { get; init; }
+}
+
+/// <summary>A token request for a user; the three user grants differ only in how they got here.</summary>
+internal abstract record ValidatedUserTokenRequest(ValidatedClient Client, string Issuer, GrantedResources Resources, UserGrant User)
+    : ValidatedTokenRequest(Client, Issuer, Resources)
+{
+    public override string Subject => User.SubjectId;
+
+    public override string? SessionId => User.SessionId;
+
+    /// <summary>The refresh token to return, when the grant already made one (a rotation, or a reused token).</summary>
+    public virtual string? RefreshToken => null;
+
+    /// <summary>Whether a new refresh token is to be created (offline_access granted and none made yet).</summary>
+    public virtual bool CreateRefreshToken => RefreshToken is null && User.GrantedScopes.Contains(Protocol.StandardScopes.OfflineAccess) && Client.Client.AllowOfflineAccess;
+}
+
+/// <summary>RFC 6749 §4.1.3: a redeemed authorization code.</summary>
+internal sealed record ValidatedAuthorizationCodeRequest(ValidatedClient Client, string Issuer, GrantedResources Resources, UserGrant User)
+    : ValidatedUserTokenRequest(Client, Issuer, Resources, User)
+{
+    public override string GrantType => GrantTypes.AuthorizationCode;
+}
+
+/// <summary>RFC 6749 §6: a refresh token, already rotated (or reused) by the validator.</summary>
+internal sealed record ValidatedRefreshTokenRequest(ValidatedClient Client, string Issuer, GrantedResources Resources, UserGrant User, string NewRefreshToken)
+    : ValidatedUserTokenRequest(Client, Issuer, Resources, User)
+{
+    public override string GrantType => GrantTypes.RefreshToken;
+
+    public override string? RefreshToken => NewRefreshToken;
+}
+
+/// <summary>RFC 6749 §4.3: the resource owner's password.</summary>
+internal sealed record ValidatedPasswordRequest(ValidatedClient Client, string Issuer, GrantedResources Resources, UserGrant User)
+    : ValidatedUserTokenRequest(Client, Issuer, Resources, User)
+{
+    public override string GrantType => GrantTypes.Password;
+}

@@ -1,0 +1,179 @@
+using System.Text.Json;
+using Castellan.Endpoints.Token;
+using Castellan.Hosting;
+using Castellan.Protocol;
+using Castellan.Resources;
+using Castellan.Stores;
+using Castellan.Tokens;
+using Castellan.Users;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Castellan.Endpoints.UserInfo;
+
+/// <summary>
+/// <c>/connect/userinfo</c> (OIDC Core §5.3): the user's claims for the identity scopes an access token carries. The
+/// token comes as an RFC 6750 bearer token, in the Authorization header (§2.1) or, on POST, the form body (§2.2);
+/// the query (§2.3) is not accepted. Only access tokens pass: an id_token (<c>typ</c> JWT, not <c>at+jwt</c>) is
+/// refused like any invalid token.
+/// </summary>
+internal sealed partial class UserInfoEndpoint(
+    AccessTokenValidator tokens,
+    IClientStore clients,
+    IProfileService profiles,
+    ResourceIndexProvider resources,
+    IssuerResolver issuerResolver,
+    IOptions<CastellanOptions> options,
+    ILogger<UserInfoEndpoint> logger)
+{
+    private readonly FormRequestParser _parser = new(options.Value.InputLengthRestrictions);
+
+    public async Task ProcessAsync(HttpContext context)
+    {
+        var cancellationToken = context.RequestAborted;
+        try
+        {
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsPost(context.Request.Method))
+            {
+                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+                context.Response.Headers.Allow = "GET, POST";
+                return;
+            }
+
+            var (token, error) = await ReadTokenAsync(context).ConfigureAwait(false);
+            if (error is not null)
+            {
+                await ChallengeAsync(context, StatusCodes.Status400BadRequest, OAuthErrors.InvalidRequest, error).ConfigureAwait(false);
+                return;
+            }
+
+            if (token is null)
+            {
+                // RFC 6750 §3.1: no credentials, no error code.
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                return;
+            }
+
+            var validated = await tokens.ValidateAsync(token, issuerResolver.GetIssuer(context), cancellationToken).ConfigureAwait(false);
+            using var payload = validated is null ? null : JsonDocument.Parse(validated.PayloadJson);
+            var root = payload?.RootElement;
+            var subject = root?.TryGetProperty(JwtClaimNames.Subject, out var sub) == true ? sub.GetString() : null;
+            var scopes = root?.TryGetProperty(JwtClaimNames.Scope, out var scope) == true ? scope.GetString()?.Split(' ') ?? [] : [];
+            if (validated is null || subject is null)
+            {
+                await ChallengeAsync(context, StatusCodes.Status401Unauthorized, OAuthErrors.InvalidToken, "The access token is invalid or expired.").ConfigureAwait(false);
+                return;
+            }
+
+            if (!scopes.Contains(StandardScopes.OpenId))
+            {
+                // OIDC Core §5.3: the token must have been issued for an OpenID Connect request.
+                await ChallengeAsync(context, StatusCodes.Status403Forbidden, OAuthErrors.InsufficientScope, "The access token lacks the openid scope.", "openid").ConfigureAwait(false);
+                return;
+            }
+
+            var client = await clients.FindClientByIdAsync(validated.ClientId!, cancellationToken).ConfigureAwait(false);
+            if (client is null || !await profiles.IsActiveAsync(subject, client, ProfileCallers.UserInfo, cancellationToken).ConfigureAwait(false))
+            {
+                await ChallengeAsync(context, StatusCodes.Status401Unauthorized, OAuthErrors.InvalidToken, "The access token is invalid or expired.").ConfigureAwait(false);
+                return;
+            }
+
+            var index = await resources.GetAsync(cancellationToken).ConfigureAwait(false);
+            var types = UserClaims.IdentityClaimTypes(scopes, index);
+            var claims = types.Count == 0
+                ? []
+                : UserClaims.ToTokenClaims(await profiles.GetProfileClaimsAsync(new ProfileRequest(subject, client, types, ProfileCallers.UserInfo), cancellationToken).ConfigureAwait(false));
+
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Headers.Pragma = "no-cache";
+            context.Response.ContentType = "application/json; charset=utf-8";
+            using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+            {
+                writer.WriteStartObject();
+                writer.WriteString(JwtClaimNames.Subject, subject);
+                foreach (var claim in claims)
+                {
+                    claim.WriteTo(writer);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            await context.Response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            LogFailed(logger, ex);
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "30";
+            context.Response.Headers.CacheControl = "no-store";
+        }
+    }
+
+    /// <summary>RFC 6750 §2: exactly one way of sending the token.</summary>
+    private async Task<(string? Token, string? Error)> ReadTokenAsync(HttpContext context)
+    {
+        string? fromHeader = null;
+        var authorization = context.Request.Headers.Authorization;
+        if (authorization.Count > 1)
+        {
+            return (null, "More than one Authorization header.");
+        }
+
+        if (authorization.Count == 1)
+        {
+            var value = authorization[0] ?? "";
+            if (!value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || value.Length <= 7)
+            {
+                return (null, "The Authorization header must carry a Bearer token.");
+            }
+
+            fromHeader = value[7..].Trim();
+        }
+
+        string? fromBody = null;
+        if (HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType)
+        {
+            var form = await _parser.ParseAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+            if (form.IsError)
+            {
+                return (null, form.Error!.Description);
+            }
+
+            var values = form.Value![OAuthParameters.AccessToken];
+            fromBody = values.Count == 1 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
+        }
+
+        if (fromHeader is not null && fromBody is not null)
+        {
+            // RFC 6750 §2: clients MUST NOT use more than one method in a request.
+            return (null, "The access token was sent in more than one way.");
+        }
+
+        return (fromHeader ?? fromBody, null);
+    }
+
+    private Task ChallengeAsync(HttpContext context, int status, string error, string description, string? scope = null)
+    {
+        LogRejected(logger, error, description);
+        context.Response.StatusCode = status;
+        context.Response.Headers.CacheControl = "no-store";
+        // RFC 6750 §3: error and description in the challenge; the description is ours, safe as a quoted-string.
+        context.Response.Headers.WWWAuthenticate = $"Bearer error=\"{error}\", error_description=\"{description}\"" + (scope is null ? "" : $", scope=\"{scope}\"");
+        return ProtocolErrorWriter.WriteAsync(context.Response, status, new ProtocolError(error, description), context.RequestAborted);
+    }
+
+    [LoggerMessage(3400, LogLevel.Information, "UserInfo request refused with {Error}: {Description}", EventName = "UserInfoRejected")]
+    private static partial void LogRejected(ILogger logger, string error, string description);
+
+    [LoggerMessage(3401, LogLevel.Error, "The userinfo request failed on the server side (answered 503).", EventName = "UserInfoFailed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
