@@ -11,10 +11,11 @@ namespace Castellan.Tokens;
 /// <summary>An access token this server issued and that is still valid, with its claim set.</summary>
 internal sealed class ValidatedAccessToken
 {
-    public ValidatedAccessToken(string payloadJson, bool isReference)
+    public ValidatedAccessToken(string payloadJson, bool isReference, string tokenType = TokenTypes.Bearer)
     {
         PayloadJson = payloadJson;
         IsReference = isReference;
+        TokenType = tokenType;
         using var document = JsonDocument.Parse(payloadJson);
         var root = document.RootElement;
         ClientId = root.TryGetProperty(JwtClaimNames.ClientId, out var clientId) ? clientId.GetString() : null;
@@ -42,6 +43,9 @@ internal sealed class ValidatedAccessToken
     public string PayloadJson { get; }
 
     public bool IsReference { get; }
+
+    /// <summary>What introspection reports as <c>token_type</c>: <c>Bearer</c>, or <c>refresh_token</c> for a refresh token.</summary>
+    public string TokenType { get; }
 
     public string? ClientId { get; }
 

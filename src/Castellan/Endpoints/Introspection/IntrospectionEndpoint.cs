@@ -21,6 +21,7 @@ internal sealed partial class IntrospectionEndpoint(
     IntrospectionCallerAuthenticator authenticator,
     AccessTokenValidator tokens,
     IntrospectionResponseWriter writer,
+    Grants.RefreshTokenService refreshTokens,
     ResourceIndexProvider resources,
     IssuerResolver issuerResolver,
     IOptions<CastellanOptions> options,
@@ -60,6 +61,13 @@ internal sealed partial class IntrospectionEndpoint(
             // token_type_hint (RFC 7662 §2.1) is only a hint: the token's shape decides where it is looked up.
             var issuer = issuerResolver.GetIssuer(context);
             var validated = await tokens.ValidateAsync(token[0]!, issuer, cancellationToken).ConfigureAwait(false);
+            if (validated is null && caller.Value!.Client is not null
+                && await refreshTokens.FindActiveAsync(token[0]!, cancellationToken).ConfigureAwait(false) is { } refresh)
+            {
+                // A client may introspect its own refresh tokens (APIs never see them, so never an API resource).
+                validated = new ValidatedAccessToken(Grants.RefreshTokenService.IntrospectionPayload(refresh, issuer), isReference: true, Protocol.OAuthParameters.RefreshToken);
+            }
+
             var active = validated is not null && IsVisibleTo(validated, caller.Value!);
             LogIntrospected(logger, caller.Value!.Id, active);
             CastellanTelemetry.TokensIntrospected.Add(1, new KeyValuePair<string, object?>("active", active));

@@ -69,7 +69,7 @@ internal sealed class IntrospectionResponseWriter(KeyRingProvider keys, TimeProv
         using var claims = JsonDocument.Parse(token.PayloadJson);
         writer.WriteStartObject();
         writer.WriteBoolean("active", true);
-        writer.WriteString("token_type", TokenTypes.Bearer);
+        writer.WriteString("token_type", token.TokenType);
         foreach (var claim in claims.RootElement.EnumerateObject())
         {
             if (claim.Name is not ("active" or "token_type"))

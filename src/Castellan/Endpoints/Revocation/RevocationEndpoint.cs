@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Castellan.Endpoints.Revocation;
 
 /// <summary>
-/// <c>/connect/revocation</c> (RFC 7009). Revokes reference access tokens. The client must authenticate and
+/// <c>/connect/revocation</c> (RFC 7009). Revokes reference access tokens, and refresh tokens with their whole grant. The client must authenticate and
 /// may revoke only tokens issued to it (§2.1: otherwise the request is refused). Unknown or already revoked
 /// tokens get 200 (§2.2), and so do JWT access tokens, which are self-contained and cannot be recalled; they
 /// expire on their own.
@@ -18,6 +18,7 @@ namespace Castellan.Endpoints.Revocation;
 internal sealed partial class RevocationEndpoint(
     ClientAuthenticator clientAuthenticator,
     ReferenceTokenService referenceTokens,
+    Grants.RefreshTokenService refreshTokens,
     IOptions<CastellanOptions> options,
     ILogger<RevocationEndpoint> logger)
 {
@@ -67,6 +68,19 @@ internal sealed partial class RevocationEndpoint(
                 LogRevoked(logger, clientId);
                 CastellanTelemetry.TokensRevoked.Add(1);
             }
+            else if (await refreshTokens.FindActiveAsync(token[0]!, cancellationToken).ConfigureAwait(false) is { } refresh)
+            {
+                if (!string.Equals(refresh.ClientId, clientId, StringComparison.Ordinal))
+                {
+                    await RejectAsync(context, NotYourToken with { LogDetail = $"refresh token belongs to {refresh.ClientId}" }).ConfigureAwait(false);
+                    return;
+                }
+
+                // §2.1: the grant goes, and with it the tokens issued from it.
+                await refreshTokens.RevokeFamilyAsync(refresh, cancellationToken).ConfigureAwait(false);
+                LogRevoked(logger, clientId);
+                CastellanTelemetry.TokensRevoked.Add(1);
+            }
 
             TokenResult.SetNoStore(context.Response);
             context.Response.StatusCode = StatusCodes.Status200OK;
@@ -89,7 +103,7 @@ internal sealed partial class RevocationEndpoint(
         return TokenResult.WriteErrorAsync(context.Response, error, context.RequestAborted);
     }
 
-    [LoggerMessage(5000, LogLevel.Information, "Reference token revoked by client {ClientId}.", EventName = "TokenRevoked")]
+    [LoggerMessage(5000, LogLevel.Information, "Token revoked by client {ClientId}.", EventName = "TokenRevoked")]
     private static partial void LogRevoked(ILogger logger, string clientId);
 
     [LoggerMessage(5001, LogLevel.Information, "Revocation request rejected: {Error} ({Description}). {Detail}", EventName = "RevocationRejected")]
