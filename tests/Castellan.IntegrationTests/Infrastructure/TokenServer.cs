@@ -20,7 +20,7 @@ public static class TokenServer
     /// <c>ref-client</c>/<c>secret</c> (reference access tokens), both allowed all three scopes.
     /// </summary>
     public static async Task<TestApp> StartAsync(TempDirectory root, Action<ICastellanBuilder>? configure = null,
-        Action<CastellanOptions>? options = null, TimeProvider? time = null, int port = 0)
+        Action<CastellanOptions>? options = null, TimeProvider? time = null, int port = 0, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(TestApp.Args(root.Path, port));
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(root.Path, "dp")));
@@ -64,6 +64,7 @@ public static class TokenServer
 
         var app = builder.Build();
         app.MapCastellan();
+        map?.Invoke(app);
         return await TestApp.StartAsync(app);
     }
 }
