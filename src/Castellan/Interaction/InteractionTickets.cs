@@ -24,6 +24,9 @@ internal sealed record AuthorizeTicket
     /// <summary>Whether the user must authenticate again (prompt=login, select_account, max_age, another subject).</summary>
     public bool Reauthenticate { get; init; }
 
+    /// <summary>The session that was there when re-authentication was required: a login satisfies it only with a new session.</summary>
+    public string? PriorSessionId { get; init; }
+
     /// <summary>Set once the consent page answered: the scopes the user granted.</summary>
     public string[]? ConsentedScopes { get; init; }
 

@@ -56,7 +56,8 @@ internal sealed class AuthorizeInteractionDecider(
 
         // A login made after the interaction started satisfies whatever forced it; without this, prompt=login and
         // max_age=0 would send the user back to the login page for ever.
-        var freshLogin = ticket is { Reauthenticate: true } && session is not null && session.AuthTime.ToUnixTimeSeconds() >= ticket.Created;
+        var freshLogin = ticket is { Reauthenticate: true } && session is not null && session.AuthTime.ToUnixTimeSeconds() >= ticket.Created
+                         && session.SessionId != ticket.PriorSessionId;
         var forced = !freshLogin
                      && (ticket is { Reauthenticate: true }
                          || request.Prompt.Contains(PromptValues.Login) || request.Prompt.Contains(PromptValues.SelectAccount)
@@ -75,6 +76,7 @@ internal sealed class AuthorizeInteractionDecider(
                 Parameters = request.Parameters.Values,
                 Created = ticket?.Created is { } created && ticket.Reauthenticate ? created : tickets.Now,
                 Reauthenticate = forced,
+                PriorSessionId = ticket?.PriorSessionId ?? session?.SessionId,
             });
         }
 
@@ -114,6 +116,7 @@ internal sealed class AuthorizeInteractionDecider(
                     Created = ticket?.Created ?? tickets.Now,
                     // A fresh login stays satisfied on the way back from the consent page.
                     Reauthenticate = ticket?.Reauthenticate ?? false,
+                    PriorSessionId = ticket?.PriorSessionId,
                 });
             }
         }
