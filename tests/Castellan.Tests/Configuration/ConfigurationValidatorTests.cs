@@ -41,9 +41,9 @@ public sealed class ConfigurationValidatorTests
     public void Unknown_scope_unknown_grant_and_missing_secret_are_all_reported()
     {
         var configuration = Valid();
-        configuration.Clients.Add(new Client { ClientId = "c2", AllowedGrantTypes = { "password" }, AllowedScopes = { "nope" } });
+        configuration.Clients.Add(new Client { ClientId = "c2", AllowedGrantTypes = { "urn:example:unknown" }, AllowedScopes = { "nope" } });
         var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
-        Assert.Contains(errors, e => e.Contains("grant type 'password' is unknown", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("grant type 'urn:example:unknown' is unknown", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("allowed scope 'nope'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("requires a client secret but has none", StringComparison.Ordinal));
     }
