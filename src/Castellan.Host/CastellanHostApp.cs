@@ -333,7 +333,7 @@ public static partial class CastellanHostApp
         return null;
     }
 
-    [LoggerMessage(10, LogLevel.Warning, "No clients or resources are configured: serving the DEMO configuration (client '{ClientId}' with the secret README.md gives, scope 'api1'). Do not use it in production.", EventName = "DemoConfiguration")]
+    [LoggerMessage(10, LogLevel.Warning, "No clients or resources are configured: serving the DEMO configuration (client '{ClientId}' with the secret README.md gives, scope 'api1'; user 'alice' with the password docs/ui.md gives). Do not use it in production.", EventName = "DemoConfiguration")]
     private static partial void LogDemo(ILogger logger, string clientId);
 
     [LoggerMessage(12, LogLevel.Warning, "The Data Protection keys in {Folder}, which encrypt the signing keys, are stored unencrypted. Set Castellan:DataProtection:CertificatePath to encrypt them (see docs/key-management.md).", EventName = "DataProtectionUnencrypted")]

@@ -47,6 +47,25 @@ public sealed class SecurityHeaderTests
         Assert.Equal("DENY", Header(response, "X-Frame-Options"));
     }
 
+    [Fact]
+    public async Task With_a_rate_limit_the_pages_are_limited_too_and_keep_their_headers()
+    {
+        await using var host = await UiHost.StartAsync("\"RateLimiting\": { \"PermitLimit\": 2 }");
+
+        var statuses = new List<System.Net.HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        for (var i = 0; i < 3; i++)
+        {
+            last?.Dispose();
+            last = await host.Http.GetAsync("account/login");
+            statuses.Add(last.StatusCode);
+        }
+
+        Assert.Equal([System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal("DENY", Header(last!, "X-Frame-Options"));
+        last!.Dispose();
+    }
+
     [Theory]
     [InlineData(".well-known/openid-configuration")]
     [InlineData(".well-known/openid-configuration/jwks")]
