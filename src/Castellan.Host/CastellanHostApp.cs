@@ -1,3 +1,5 @@
+using Castellan.Host.Ui;
+using Castellan.Interaction;
 using Castellan.Keys;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -22,6 +24,10 @@ public static partial class CastellanHostApp
             {
                 Args = args,
                 ContentRootPath = ContentRootIsConfigured(args) ? null : AppContext.BaseDirectory,
+
+                // Razor Pages look for pages in the application's assembly; that is this one, also when a test
+                // process or another program builds the host.
+                ApplicationName = typeof(CastellanHostApp).Assembly.GetName().Name,
             });
         }
         catch (InvalidDataException ex)
@@ -64,12 +70,18 @@ public static partial class CastellanHostApp
         ], services.GetRequiredService<ILoggerFactory>().CreateLogger("Castellan.Host")));
         var dataProtectionFolder = ConfigureDataProtection(builder, dataProtectionKeys.Folder);
 
-        var castellan = builder.Services.AddCastellan(o => HostConfiguration.BindOptions(builder.Configuration, o))
-            .AddInMemoryClients(loaded.Clients)
+        var castellan = builder.Services.AddCastellan(o => HostConfiguration.BindOptions(builder.Configuration, o));
+        castellan.AddInMemoryClients(ClientsToServe(builder, loaded))
             .AddInMemoryApiScopes(loaded.ApiScopes)
             .AddInMemoryApiResources(loaded.ApiResources)
             .AddInMemoryIdentityResources(loaded.IdentityResources);
+        if (loaded.TestUsers.Count > 0)
+        {
+            castellan.AddTestUsers(loaded.TestUsers);
+        }
+
         builder.Services.AddSingleton(loaded);
+        AddPages(builder, loaded.Branding);
 
         AddStaticSigningKey(builder, castellan);
 
@@ -90,16 +102,51 @@ public static partial class CastellanHostApp
         }
 
         app.Lifetime.ApplicationStarted.Register(() => LogListening(logger, string.Join(", ", app.Urls)));
+        // First, so that every answer of a page has the headers, also one the rate limiter gives.
+        app.UseMiddleware<PageSecurityHeaders>();
         var castellanEndpoints = app.MapCastellan();
+        var pages = app.MapRazorPages();
         if (rateLimited)
         {
             app.UseRateLimiter();
             castellanEndpoints.RequireRateLimiting(RateLimitPolicy);
+
+            // The login form takes passwords: the same per-address limit as the endpoints that take secrets.
+            pages.RequireRateLimiting(RateLimitPolicy);
         }
 
         app.MapHealthChecks("/health");
         return app;
     }
+
+    /// <summary>
+    /// The login, consent, logout and error pages (docs/ui.md), their branding and inline assets. Razor Pages check
+    /// an antiforgery token on every POST.
+    /// </summary>
+    private static void AddPages(WebApplicationBuilder builder, Branding branding)
+    {
+        builder.Services.AddRazorPages();
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = ".Castellan.Antiforgery";
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+
+            // PageSecurityHeaders sends DENY on every page; antiforgery's own SAMEORIGIN would be weaker.
+            options.SuppressXFrameOptionsHeader = true;
+        });
+        builder.Services.AddSingleton(branding);
+        builder.Services.AddSingleton(new PageAssets(branding));
+    }
+
+    /// <summary>
+    /// The configured clients, except, in the demo, the web client while the engine has no interactive flow: its
+    /// authorization code grant comes with the engine's <see cref="ICastellanInteraction"/>, and configuration
+    /// validation refuses a grant type no grant validator is registered for.
+    /// </summary>
+    private static IEnumerable<Client> ClientsToServe(WebApplicationBuilder builder, HostConfiguration.Loaded loaded)
+        => loaded.IsDemo && !builder.Services.Any(d => d.ServiceType == typeof(ICastellanInteraction))
+            ? loaded.Clients.Where(c => c.ClientId != DemoConfiguration.InteractiveClientId)
+            : loaded.Clients;
 
     /// <summary>Whether the operator chose the content root (command line or environment).</summary>
     private static bool ContentRootIsConfigured(string[] args)
@@ -286,7 +333,7 @@ public static partial class CastellanHostApp
         return null;
     }
 
-    [LoggerMessage(10, LogLevel.Warning, "No clients or resources are configured: serving the DEMO configuration (client '{ClientId}' with the secret README.md gives, scope 'api1'). Do not use it in production.", EventName = "DemoConfiguration")]
+    [LoggerMessage(10, LogLevel.Warning, "No clients or resources are configured: serving the DEMO configuration (client '{ClientId}' with the secret README.md gives, scope 'api1'; user 'alice' with the password docs/ui.md gives). Do not use it in production.", EventName = "DemoConfiguration")]
     private static partial void LogDemo(ILogger logger, string clientId);
 
     [LoggerMessage(12, LogLevel.Warning, "The Data Protection keys in {Folder}, which encrypt the signing keys, are stored unencrypted. Set Castellan:DataProtection:CertificatePath to encrypt them (see docs/key-management.md).", EventName = "DataProtectionUnencrypted")]

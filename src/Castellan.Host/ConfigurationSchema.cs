@@ -255,7 +255,7 @@ internal static class ConfigurationSchema
     }
 
     /// <summary>Values and names from a file go into a one-line message: no control characters, bounded length.</summary>
-    private static string Printable(string value)
+    internal static string Printable(string value)
     {
         var text = value.Length > 80 ? value[..80] + "..." : value;
         return string.Create(text.Length, text, static (span, source) =>

@@ -92,7 +92,8 @@ internal static class HostCommands
     {
         var loaded = app.Services.GetRequiredService<HostConfiguration.Loaded>();
         output.WriteLine($"The configuration is valid: {loaded.Clients.Count} clients, {loaded.ApiScopes.Count} API scopes, " +
-                         $"{loaded.ApiResources.Count} API resources, {loaded.IdentityResources.Count} identity resources.");
+                         $"{loaded.ApiResources.Count} API resources, {loaded.IdentityResources.Count} identity resources, " +
+                         $"{loaded.TestUsers.Count} test users.");
         if (loaded.IsDemo)
         {
             output.WriteLine("Nothing is configured, so the server would serve the DEMO configuration.");

@@ -13,7 +13,12 @@ internal static class HostConfiguration
     public const string DefaultKeyPath = ".castellan/keys";
 
     public sealed record Loaded(List<Client> Clients, List<ApiScope> ApiScopes, List<ApiResource> ApiResources,
-        List<IdentityResource> IdentityResources, bool IsDemo);
+        List<IdentityResource> IdentityResources, bool IsDemo)
+    {
+        public List<TestUser> TestUsers { get; init; } = [];
+
+        public Ui.Branding Branding { get; init; } = Ui.Branding.Default;
+    }
 
     /// <summary>
     /// Checks and reads the <c>Castellan</c> section. Every problem (an unknown name, a value of the wrong type,
@@ -39,6 +44,8 @@ internal static class HostConfiguration
 
         var settings = section.Get<HostSettings>() ?? new HostSettings();
         CheckSecrets(settings, errors);
+        var testUsers = TestUserConfiguration.Read(settings.TestUsers, errors);
+        var branding = Ui.Branding.Read(settings.Branding, errors);
 
         var nothingConfigured = settings.Clients.Count == 0 && settings.ApiScopes.Count == 0 && settings.ApiResources.Count == 0
                                 && settings.IdentityResources.Count == 0;
@@ -62,7 +69,13 @@ internal static class HostConfiguration
 
         if (demo)
         {
-            return DemoConfiguration.Create();
+            // Test users of the operator's replace the demo user.
+            var demoConfiguration = DemoConfiguration.Create();
+            return demoConfiguration with
+            {
+                TestUsers = testUsers.Count > 0 ? testUsers : demoConfiguration.TestUsers,
+                Branding = branding,
+            };
         }
 
         foreach (var client in settings.Clients)
@@ -75,7 +88,11 @@ internal static class HostConfiguration
             resource.ApiSecrets = resource.ApiSecrets.Select(Secret.FromConfigured).ToList();
         }
 
-        return new Loaded(settings.Clients, settings.ApiScopes, settings.ApiResources, settings.IdentityResources, IsDemo: false);
+        return new Loaded(settings.Clients, settings.ApiScopes, settings.ApiResources, settings.IdentityResources, IsDemo: false)
+        {
+            TestUsers = testUsers,
+            Branding = branding,
+        };
     }
 
     /// <summary>A <c>--config</c> file without a Castellan section (or with a misspelt one) configures nothing: an error, not the demo.</summary>
@@ -133,11 +150,20 @@ internal static class HostConfiguration
     }
 }
 
-/// <summary>What the host serves when nothing is configured: enough to try client credentials at once.</summary>
+/// <summary>
+/// What the host serves when nothing is configured: enough to try client credentials at once, and a user with an
+/// interactive client for the authorization code flow.
+/// </summary>
 internal static class DemoConfiguration
 {
     public const string ClientId = "demo-client";
     public const string ClientSecret = "demo-secret";
+
+    public const string InteractiveClientId = "demo-web";
+    public const string InteractiveClientSecret = "demo-web-secret";
+
+    public const string Username = "alice";
+    public const string Password = "alice";
 
     public static HostConfiguration.Loaded Create() => new(
         [
@@ -149,9 +175,45 @@ internal static class DemoConfiguration
                 AllowedGrantTypes = { GrantTypes.ClientCredentials },
                 AllowedScopes = { "api1" },
             },
+            InteractiveClient(),
         ],
         [new ApiScope("api1", "Demo API")],
         [new ApiResource("api1", "Demo API") { Scopes = { "api1" } }],
-        [],
-        IsDemo: true);
+        [IdentityResource.OpenId(), IdentityResource.Profile(), IdentityResource.Email()],
+        IsDemo: true)
+    {
+        TestUsers =
+        [
+            new TestUser
+            {
+                SubjectId = "1",
+                Username = Username,
+                Password = Password,
+                Claims =
+                [
+                    new System.Security.Claims.Claim("name", "Alice Smith"),
+                    new System.Security.Claims.Claim("email", "alice@example.com"),
+                    new System.Security.Claims.Claim("email_verified", "true", System.Security.Claims.ClaimValueTypes.Boolean),
+                ],
+            },
+        ],
+    };
+
+    /// <summary>
+    /// A web app at http://localhost:5002 (the ASP.NET Core OpenID Connect handler's default callback paths).
+    /// <c>offline_access</c> is not in its AllowedScopes: configuration validation accepts only configured ApiScopes
+    /// and IdentityResources there; AllowOfflineAccess is what allows refresh tokens.
+    /// </summary>
+    private static Client InteractiveClient() => new()
+    {
+        ClientId = InteractiveClientId,
+        ClientName = "Demo web app",
+        ClientSecrets = { Secret.FromPlainText(InteractiveClientSecret) },
+        AllowedGrantTypes = { GrantTypes.AuthorizationCode, GrantTypes.RefreshToken },
+        RedirectUris = { "http://localhost:5002/signin-oidc" },
+        PostLogoutRedirectUris = { "http://localhost:5002/signout-callback-oidc" },
+        AllowedScopes = { "openid", "profile", "email", "api1" },
+        AllowOfflineAccess = true,
+        RequireConsent = true,
+    };
 }

@@ -43,6 +43,12 @@ internal sealed class HostSettings
 
     public DataProtectionSettings DataProtection { get; } = new();
 
+    /// <summary>How the sign-in pages look: product name, logo, colour, footer.</summary>
+    public BrandingSettings Branding { get; } = new();
+
+    /// <summary>Users kept in memory (<see cref="TestUser"/>), for development, tests and small fixed deployments.</summary>
+    public List<TestUserSettings> TestUsers { get; set; } = [];
+
     internal sealed class RateLimitingSettings
     {
         public int PermitLimit { get; set; }
@@ -66,5 +72,33 @@ internal sealed class HostSettings
         public string? CertificatePath { get; set; }
 
         public string? CertificatePassword { get; set; }
+    }
+
+    internal sealed class BrandingSettings
+    {
+        /// <summary>The product name in the page header and title. Default: "Castellan".</summary>
+        public string? Name { get; set; }
+
+        /// <summary>An https URL or a local path ("/logo.svg") of a logo shown beside the name.</summary>
+        public string? LogoUrl { get; set; }
+
+        /// <summary>The colour of buttons and links, as a CSS hex colour <c>#rrggbb</c>.</summary>
+        public string? PrimaryColor { get; set; }
+
+        public string? FooterText { get; set; }
+    }
+
+    internal sealed class TestUserSettings
+    {
+        public string? SubjectId { get; set; }
+
+        public string? Username { get; set; }
+
+        public string? Password { get; set; }
+
+        /// <summary>Claim type to value; value types follow OIDC Core §5.1 (see <see cref="TestUserConfiguration"/>).</summary>
+        public Dictionary<string, string> Claims { get; set; } = [];
+
+        public bool IsActive { get; set; } = true;
     }
 }

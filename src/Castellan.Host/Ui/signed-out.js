@@ -1,0 +1,1 @@
+(function(){var link=document.getElementById("post-logout-redirect");if(!link){return;}var done=false;function go(){if(!done){done=true;window.location.href=link.href;}}window.addEventListener("load",function(){setTimeout(go,500);});setTimeout(go,5000);})();
