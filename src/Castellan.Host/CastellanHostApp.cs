@@ -71,7 +71,7 @@ public static partial class CastellanHostApp
         var dataProtectionFolder = ConfigureDataProtection(builder, dataProtectionKeys.Folder);
 
         var castellan = builder.Services.AddCastellan(o => HostConfiguration.BindOptions(builder.Configuration, o));
-        castellan.AddInMemoryClients(ClientsToServe(builder, loaded))
+        castellan.AddInMemoryClients(loaded.Clients)
             .AddInMemoryApiScopes(loaded.ApiScopes)
             .AddInMemoryApiResources(loaded.ApiResources)
             .AddInMemoryIdentityResources(loaded.IdentityResources);
@@ -137,16 +137,6 @@ public static partial class CastellanHostApp
         builder.Services.AddSingleton(branding);
         builder.Services.AddSingleton(new PageAssets(branding));
     }
-
-    /// <summary>
-    /// The configured clients, except, in the demo, the web client while the engine has no interactive flow: its
-    /// authorization code grant comes with the engine's <see cref="ICastellanInteraction"/>, and configuration
-    /// validation refuses a grant type no grant validator is registered for.
-    /// </summary>
-    private static IEnumerable<Client> ClientsToServe(WebApplicationBuilder builder, HostConfiguration.Loaded loaded)
-        => loaded.IsDemo && !builder.Services.Any(d => d.ServiceType == typeof(ICastellanInteraction))
-            ? loaded.Clients.Where(c => c.ClientId != DemoConfiguration.InteractiveClientId)
-            : loaded.Clients;
 
     /// <summary>Whether the operator chose the content root (command line or environment).</summary>
     private static bool ContentRootIsConfigured(string[] args)

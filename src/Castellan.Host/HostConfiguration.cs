@@ -201,8 +201,8 @@ internal static class DemoConfiguration
 
     /// <summary>
     /// A web app at http://localhost:5002 (the ASP.NET Core OpenID Connect handler's default callback paths).
-    /// <c>offline_access</c> is not in its AllowedScopes: configuration validation accepts only configured ApiScopes
-    /// and IdentityResources there; AllowOfflineAccess is what allows refresh tokens.
+    /// AllowOfflineAccess is what allows refresh tokens (scope <c>offline_access</c>), as in Duende; the scope need not be
+    /// listed in AllowedScopes.
     /// </summary>
     private static Client InteractiveClient() => new()
     {
