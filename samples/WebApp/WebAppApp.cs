@@ -20,7 +20,8 @@ public static class WebAppApp
     /// Settings (configuration keys): <c>Authority</c> (default <c>http://localhost:5000</c>), <c>ClientId</c>
     /// (<c>demo-web</c>), <c>ClientSecret</c> (<c>demo-web-secret</c>), <c>ApiBaseUrl</c> (<c>http://localhost:5003</c>).
     /// </summary>
-    public static WebApplication Build(string[] args)
+    /// <param name="configure">Runs before the app's own registrations, e.g. for a test's <see cref="TimeProvider"/>.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -29,6 +30,7 @@ public static class WebAppApp
             // so the pages are also there when a test process hosts the app.
             ApplicationName = typeof(WebAppApp).Assembly.GetName().Name,
         });
+        configure?.Invoke(builder);
         var settings = WebAppSettings.From(builder.Configuration);
         builder.Services.AddSingleton(settings);
         builder.Services.TryAddSingleton(TimeProvider.System);
