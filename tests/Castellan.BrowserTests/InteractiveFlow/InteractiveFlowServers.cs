@@ -92,11 +92,11 @@ public sealed class InteractiveFlowServers : IAsyncLifetime
             ["Castellan:Clients:0:ClientSecrets:0:Value"] = ClientSecret,
             ["Castellan:Clients:0:AllowedGrantTypes:0"] = "authorization_code",
             ["Castellan:Clients:0:AllowedGrantTypes:1"] = "refresh_token",
-            // Duende semantics: AllowOfflineAccess, not AllowedScopes, lets the client ask for offline_access.
             ["Castellan:Clients:0:RedirectUris:0"] = $"{WebAppBaseUrl}/signin-oidc",
             ["Castellan:Clients:0:PostLogoutRedirectUris:0"] = $"{WebAppBaseUrl}/signout-callback-oidc",
             ["Castellan:Clients:0:FrontChannelLogoutUri"] = $"{WebAppBaseUrl}{LogoutEndpoints.FrontChannelPath}",
             ["Castellan:Clients:0:BackChannelLogoutUri"] = $"{WebAppBaseUrl}{LogoutEndpoints.BackChannelPath}",
+            // As in Duende: AllowOfflineAccess, not AllowedScopes, lets the client ask for offline_access.
             ["Castellan:Clients:0:AllowOfflineAccess"] = "true",
             ["Castellan:Clients:0:RequireConsent"] = "true",
             // Below the web app's 60 s refresh margin: its first API call refreshes the token (the refresh grant).

@@ -3,18 +3,14 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Castellan.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
-using WebApp;
 using WebApp.Logout;
 
 namespace Castellan.IntegrationTests.Samples;
 
 /// <summary>The web app's <c>POST /backchannel-logout</c> and OpenID Connect Back-Channel Logout 1.0 §2.6.</summary>
-public sealed class WebAppBackChannelLogoutTests(WebAppBackChannelLogoutTests.Servers servers) : IClassFixture<WebAppBackChannelLogoutTests.Servers>
+public sealed class WebAppBackChannelLogoutTests(WebAppServers servers) : IClassFixture<WebAppServers>
 {
-    private const string ClientId = "demo-web";
-
     [Fact]
     public async Task Valid_logout_token_is_accepted_and_its_session_is_logged_out()
     {
@@ -226,7 +222,7 @@ public sealed class WebAppBackChannelLogoutTests(WebAppBackChannelLogoutTests.Se
         var claims = new Dictionary<string, object>
         {
             ["iss"] = servers.Provider.Issuer,
-            ["aud"] = ClientId,
+            ["aud"] = WebAppServers.ClientId,
             ["iat"] = servers.Time.GetUtcNow().ToUnixTimeSeconds(),
             ["jti"] = NewId(),
             ["events"] = Json("""{"http://schemas.openid.net/event/backchannel-logout": {}}"""),
@@ -251,31 +247,4 @@ public sealed class WebAppBackChannelLogoutTests(WebAppBackChannelLogoutTests.Se
     }
 
     private static string NewId() => Guid.NewGuid().ToString("N");
-
-    /// <summary>A fake provider and the web app pointed at it, started once for these tests.</summary>
-    public sealed class Servers : IAsyncLifetime
-    {
-        private readonly TempDirectory _root = new();
-
-        public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
-
-        public FakeOpenIdProvider Provider { get; private set; } = null!;
-
-        public TestApp WebApp { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            Provider = await FakeOpenIdProvider.StartAsync(_root.Path);
-            WebApp = await TestApp.StartAsync(WebAppApp.Build(
-                TestApp.Args(_root.Path, 0, $"--Authority={Provider.Issuer}", $"--ClientId={ClientId}"),
-                builder => builder.Services.AddSingleton<TimeProvider>(Time)));
-        }
-
-        public async Task DisposeAsync()
-        {
-            await WebApp.DisposeAsync();
-            await Provider.DisposeAsync();
-            _root.Dispose();
-        }
-    }
 }
