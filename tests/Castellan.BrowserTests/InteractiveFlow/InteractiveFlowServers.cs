@@ -68,16 +68,31 @@ public sealed class InteractiveFlowServers : IAsyncLifetime
         WebAppBaseUrl = $"http://localhost:{webPort}";
 
         var hostRoot = Folder("host");
-        _apps.Add(await TestApp.StartAsync(CastellanHostApp.Build(
+        await StartAsync(CastellanHostApp.Build(
             TestApp.HostArgs(hostRoot, hostPort, $"--Castellan:KeyManagement:KeyPath={Path.Combine(hostRoot, "keys")}"),
             builder =>
             {
                 builder.Configuration.AddInMemoryCollection(HostConfiguration());
                 builder.Services.AddCastellan().AddTestUsers([Alice, Bob]);
-            })));
-        _apps.Add(await TestApp.StartAsync(ApiApp.Build(TestApp.Args(Folder("api"), apiPort, $"--Authority={Authority}"))));
-        _apps.Add(await TestApp.StartAsync(WebAppApp.Build(TestApp.Args(Folder("web"), webPort,
-            $"--Authority={Authority}", $"--ClientId={ClientId}", $"--ClientSecret={ClientSecret}", $"--ApiBaseUrl={ApiBaseUrl}"))));
+            }));
+        await StartAsync(ApiApp.Build(TestApp.Args(Folder("api"), apiPort, $"--Authority={Authority}")));
+        await StartAsync(WebAppApp.Build(TestApp.Args(Folder("web"), webPort,
+            $"--Authority={Authority}", $"--ClientId={ClientId}", $"--ClientSecret={ClientSecret}", $"--ApiBaseUrl={ApiBaseUrl}")));
+    }
+
+    /// <summary>Starts one server; one that fails to start is disposed, and so are those started before it.</summary>
+    private async Task StartAsync(WebApplication app)
+    {
+        try
+        {
+            _apps.Add(await TestApp.StartAsync(app));
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            await DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The client, scopes and resources, as an operator would write them in the host's configuration.</summary>
@@ -143,6 +158,7 @@ public sealed class InteractiveFlowServers : IAsyncLifetime
             await _apps[i].DisposeAsync();
         }
 
+        _apps.Clear();
         _root.Dispose();
     }
 }
