@@ -1,0 +1,3 @@
+using WebApp;
+
+await WebAppApp.Build(args).RunAsync();
