@@ -110,7 +110,13 @@ public static class CastellanServiceCollectionExtensions
 
         // The single sign-on session: a cookie of its own scheme, never the app's default, so an app hosting Castellan
         // keeps its own authentication.
-        services.AddAuthentication().AddCookie(CastellanSessionDefaults.AuthenticationScheme);
+        // AddCookie twice would throw ("scheme already exists"); AddCastellan is safe to call more than once.
+        if (!services.Any(d => d.ServiceType == typeof(SessionSchemeMarker)))
+        {
+            services.AddSingleton<SessionSchemeMarker>();
+            services.AddAuthentication().AddCookie(CastellanSessionDefaults.AuthenticationScheme);
+        }
+
         services.AddOptions<CookieAuthenticationOptions>(CastellanSessionDefaults.AuthenticationScheme)
             .Configure<IOptions<CastellanOptions>>((cookie, castellan) =>
             {
@@ -137,3 +143,6 @@ public static class CastellanServiceCollectionExtensions
         return Path.IsPathRooted(path) ? path : Path.Combine(root, path);
     }
 }
+
+/// <summary>Marks that the session's cookie scheme is registered.</summary>
+internal sealed class SessionSchemeMarker;

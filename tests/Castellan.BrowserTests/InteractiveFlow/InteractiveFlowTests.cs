@@ -10,11 +10,9 @@ namespace Castellan.BrowserTests.InteractiveFlow;
 /// signs out (end-session endpoint, logout pages, front- and back-channel logout).
 /// </summary>
 /// <remarks>
-/// These tests wait for the server side of the interactive flow (authorize, token code and refresh grants, userinfo,
-/// end-session, and the host's login, consent and logout pages). Until it is in, they fail at their first Castellan
-/// step; they are not skipped, so that they run the day it lands.
+/// They drive the whole server side of the interactive flow (authorize, token code and refresh grants, userinfo,
+/// end-session, and the host's login, consent and logout pages) through the real host.
 /// </remarks>
-[Trait("Requires", "InteractiveFlowServer")]
 public sealed class InteractiveFlowTests(BrowserFixture browser, InteractiveFlowServers servers)
     : IClassFixture<BrowserFixture>, IClassFixture<InteractiveFlowServers>
 {
