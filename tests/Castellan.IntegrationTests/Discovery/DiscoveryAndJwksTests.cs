@@ -51,9 +51,9 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
         Assert.Equal(secretMethods, Strings(root, "introspection_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
         Assert.Equal(secretMethods, Strings(root, "revocation_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
 
-        Assert.Equal(new[] { "client_credentials" }, Strings(root, "grant_types_supported"));
-        Assert.Empty(Strings(root, "response_types_supported"));
-        Assert.Equal(new[] { "api1", "api1.other", "api2" }, Strings(root, "scopes_supported").Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "client_credentials", "authorization_code", "refresh_token", "password" }, Strings(root, "grant_types_supported"));
+        Assert.Equal(new[] { "code" }, Strings(root, "response_types_supported"));
+        Assert.Equal(new[] { "api1", "api1.other", "api2", "offline_access" }, Strings(root, "scopes_supported").Order(StringComparer.Ordinal));
 
         // RFC 9701 §7: the algorithm of JWT introspection responses is one the JWKS publishes.
         using var jwks = JsonDocument.Parse(await Http.GetStringAsync(JwksPath));
@@ -70,29 +70,49 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
         Assert.Equal(new[]
         {
             "access_token_signing_alg_values_supported",
+            "authorization_endpoint",
+            "authorization_response_iss_parameter_supported",
+            "backchannel_logout_session_supported",
+            "backchannel_logout_supported",
+            "claims_supported",
+            "code_challenge_methods_supported",
+            "end_session_endpoint",
+            "frontchannel_logout_session_supported",
+            "frontchannel_logout_supported",
             "grant_types_supported",
+            "id_token_signing_alg_values_supported",
             "introspection_endpoint",
             "introspection_endpoint_auth_methods_supported",
             "introspection_signing_alg_values_supported",
             "issuer",
             "jwks_uri",
+            "prompt_values_supported",
+            "request_parameter_supported",
+            "request_uri_parameter_supported",
+            "response_modes_supported",
             "response_types_supported",
             "revocation_endpoint",
             "revocation_endpoint_auth_methods_supported",
             "scopes_supported",
+            "subject_types_supported",
             "token_endpoint",
             "token_endpoint_auth_methods_supported",
+            "userinfo_endpoint",
         }, names);
 
         foreach (var unsupported in new[]
                  {
-                     "authorization_endpoint", "userinfo_endpoint", "end_session_endpoint", "device_authorization_endpoint",
-                     "pushed_authorization_request_endpoint", "registration_endpoint", "code_challenge_methods_supported",
-                     "id_token_signing_alg_values_supported", "response_modes_supported",
+                     "device_authorization_endpoint", "pushed_authorization_request_endpoint", "registration_endpoint",
+                     "dpop_signing_alg_values_supported", "mtls_endpoint_aliases", "check_session_iframe",
                  })
         {
             Assert.DoesNotContain(unsupported, names);
         }
+
+        // Only the code flow with S256 (RFC 9700 §2.1.1-2).
+        Assert.Equal(new[] { "code" }, Strings(json.RootElement, "response_types_supported"));
+        Assert.Equal(new[] { "S256" }, Strings(json.RootElement, "code_challenge_methods_supported"));
+        Assert.False(json.RootElement.GetProperty("request_parameter_supported").GetBoolean());
     }
 
     [Fact]
@@ -302,7 +322,7 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
         Assert.Equal(Server.BaseAddress + "/connect/token", discovery.TokenEndpoint);
         Assert.Equal(Server.BaseAddress + "/connect/introspect", discovery.IntrospectionEndpoint);
         Assert.Equal(Server.BaseAddress + "/connect/revocation", discovery.RevocationEndpoint);
-        Assert.Equal(new[] { "client_credentials" }, discovery.GrantTypesSupported);
+        Assert.Equal(new[] { "client_credentials", "authorization_code", "refresh_token", "password" }, discovery.GrantTypesSupported);
         Assert.NotNull(discovery.KeySet);
         Assert.NotEmpty(discovery.KeySet.Keys);
     }

@@ -114,7 +114,7 @@ public sealed class HostTests
             "ApiScopes": [ { "Name": "api1" } ],
             "Clients": [
               { "ClientId": "a", "ClientSecrets": [ { "Value": "x" } ], "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "api1" ] },
-              { "ClientId": "a", "ClientSecrets": [ { "Value": "x" } ], "AllowedGrantTypes": [ "password" ], "AllowedScopes": [ "nope" ] }
+              { "ClientId": "a", "ClientSecrets": [ { "Value": "x" } ], "AllowedGrantTypes": [ "implicit" ], "AllowedScopes": [ "nope" ] }
             ]
           }
         }
@@ -124,7 +124,7 @@ public sealed class HostTests
         var ex = await Assert.ThrowsAsync<CastellanConfigurationException>(() => app.StartAsync());
         await app.DisposeAsync();
         Assert.Contains(ex.Errors, e => e.Contains("ClientId 'a' is used by more than one client", StringComparison.Ordinal));
-        Assert.Contains(ex.Errors, e => e.Contains("grant type 'password' is unknown", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Contains("grant type 'implicit' is unknown", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.Contains("allowed scope 'nope'", StringComparison.Ordinal));
     }
 

@@ -55,7 +55,7 @@ public sealed class ExtensionGrantTests : TokenServerTest
 
         using var discovery = JsonDocument.Parse(await Http.GetStringAsync(".well-known/openid-configuration"));
         var grants = discovery.RootElement.GetProperty("grant_types_supported").EnumerateArray().Select(g => g.GetString()).ToList();
-        Assert.Equal([GrantTypes.ClientCredentials, EchoGrant], grants);
+        Assert.Equal([GrantTypes.ClientCredentials, GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.Password, EchoGrant], grants);
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class ExtensionGrantTests : TokenServerTest
                 AllowedScopes = { "api1" },
             },
         ])));
-        Assert.Contains(ex.Errors, e => e.Contains($"grant type '{EchoGrant}' is unknown; supported: client_credentials", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Contains($"grant type '{EchoGrant}' is unknown; supported: client_credentials, authorization_code, refresh_token, password", StringComparison.Ordinal));
     }
 
     private sealed class EchoGrantValidator(IOptions<CastellanOptions> options) : ITokenGrantValidator

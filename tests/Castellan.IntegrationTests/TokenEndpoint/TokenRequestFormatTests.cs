@@ -76,8 +76,8 @@ public sealed class TokenRequestFormatTests : TokenServerTest
     }
 
     [Theory]
-    [InlineData("password")]
-    [InlineData("authorization_code")]
+    [InlineData("urn:ietf:params:oauth:grant-type:device_code")]
+    [InlineData("implicit")]
     [InlineData("urn:ietf:params:oauth:grant-type:jwt-bearer")]
     [InlineData("CLIENT_CREDENTIALS")]
     public async Task Unknown_grant_type_returns_unsupported_grant_type(string grantType)
