@@ -85,6 +85,7 @@ public static class CastellanServiceCollectionExtensions
     /// <summary>Users, the session cookie, the interaction pages' service, and the endpoints of the interactive flow.</summary>
     private static void AddInteractive(IServiceCollection services)
     {
+        services.TryAddSingleton<Cors.ICorsPolicyService, Cors.InMemoryCorsPolicyService>();
         services.TryAddSingleton<InMemoryUsers>();
         services.TryAddSingleton<IUserStore, InMemoryUserStore>();
         services.TryAddSingleton<IProfileService, DefaultProfileService>();

@@ -138,6 +138,16 @@ internal static class ConfigurationValidator
             }
         }
 
+        foreach (var origin in client.AllowedCorsOrigins)
+        {
+            // An origin is scheme://host[:port], nothing more (RFC 6454); browsers send it lower case.
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var parsed) || parsed.GetLeftPart(UriPartial.Authority) != origin
+                || (parsed.Scheme != Uri.UriSchemeHttps && !(parsed.Scheme == Uri.UriSchemeHttp && parsed.IsLoopback)) || origin != origin.ToLowerInvariant())
+            {
+                errors.Add($"{label}: CORS origin '{origin}' must be a lower-case https origin (scheme://host[:port], no path), or http on a loopback address.");
+            }
+        }
+
         if (client.AllowedGrantTypes.Contains(GrantTypes.AuthorizationCode) && client.RedirectUris.Count == 0)
         {
             errors.Add($"{label}: the authorization_code grant needs at least one entry in RedirectUris.");

@@ -23,7 +23,9 @@ internal sealed record CastellanEndpointDefinition(
     string? DiscoveryName,
     Func<EndpointPaths, string> Path,
     Func<EndpointPaths, bool> IsEnabled,
-    Func<IServiceProvider, RequestDelegate> Handler);
+    Func<IServiceProvider, RequestDelegate> Handler,
+    Cors.CorsMode Cors = Cors.CorsMode.None,
+    string Methods = "GET, POST");
 
 /// <summary>
 /// Every protocol endpoint, in one list: <c>MapCastellan</c> maps the enabled ones, options validation checks
@@ -35,21 +37,21 @@ internal static class CastellanEndpointDefinitions
     public static IReadOnlyList<CastellanEndpointDefinition> All { get; } =
     [
         new("Discovery", "Castellan discovery", null, p => p.Discovery, _ => true,
-            s => s.GetRequiredService<DiscoveryEndpoint>().ProcessAsync),
+            s => s.GetRequiredService<DiscoveryEndpoint>().ProcessAsync, Cors.CorsMode.Any, "GET"),
         new("Jwks", "Castellan JWKS", "jwks_uri", p => p.Jwks, _ => true,
-            s => s.GetRequiredService<JwksEndpoint>().ProcessAsync),
+            s => s.GetRequiredService<JwksEndpoint>().ProcessAsync, Cors.CorsMode.Any, "GET"),
         new("Token", "Castellan token endpoint", "token_endpoint", p => p.Token, p => p.EnableTokenEndpoint,
-            s => s.GetRequiredService<TokenEndpoint>().ProcessAsync),
+            s => s.GetRequiredService<TokenEndpoint>().ProcessAsync, Cors.CorsMode.Clients, "POST"),
         new("Introspection", "Castellan introspection endpoint", "introspection_endpoint", p => p.Introspection, p => p.EnableIntrospectionEndpoint,
             s => s.GetRequiredService<IntrospectionEndpoint>().ProcessAsync),
         new("Revocation", "Castellan revocation endpoint", "revocation_endpoint", p => p.Revocation, p => p.EnableTokenRevocationEndpoint,
-            s => s.GetRequiredService<RevocationEndpoint>().ProcessAsync),
+            s => s.GetRequiredService<RevocationEndpoint>().ProcessAsync, Cors.CorsMode.Clients, "POST"),
         new("Authorize", "Castellan authorize endpoint", "authorization_endpoint", p => p.Authorize, p => p.EnableAuthorizeEndpoint,
             s => s.GetRequiredService<AuthorizeEndpoint>().ProcessAsync),
         new("AuthorizeCallback", "Castellan authorize callback", null, p => p.AuthorizeCallback, p => p.EnableAuthorizeEndpoint,
             s => s.GetRequiredService<AuthorizeEndpoint>().ProcessCallbackAsync),
         new("UserInfo", "Castellan userinfo endpoint", "userinfo_endpoint", p => p.UserInfo, p => p.EnableUserInfoEndpoint,
-            s => s.GetRequiredService<UserInfoEndpoint>().ProcessAsync),
+            s => s.GetRequiredService<UserInfoEndpoint>().ProcessAsync, Cors.CorsMode.Clients),
         new("EndSession", "Castellan end-session endpoint", "end_session_endpoint", p => p.EndSession, p => p.EnableEndSessionEndpoint,
             s => s.GetRequiredService<EndSessionEndpoint>().ProcessAsync),
     ];

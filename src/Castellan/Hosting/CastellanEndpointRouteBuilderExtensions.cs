@@ -18,6 +18,7 @@ public static class CastellanEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var services = endpoints.ServiceProvider;
         var paths = services.GetRequiredService<IOptions<CastellanOptions>>().Value.Endpoints;
+        var cors = services.GetRequiredService<Cors.ICorsPolicyService>();
 
         // Every method is routed to the endpoint, which answers wrong methods itself with a protocol error
         // (or 405), instead of the framework's bare 405.
@@ -26,7 +27,8 @@ public static class CastellanEndpointRouteBuilderExtensions
         {
             if (endpoint.IsEnabled(paths))
             {
-                group.Map(endpoint.Path(paths), endpoint.Handler(services)).WithDisplayName(endpoint.DisplayName);
+                var handler = Cors.CorsHandler.Wrap(endpoint.Handler(services), endpoint.Cors, cors, endpoint.Methods);
+                group.Map(endpoint.Path(paths), handler).WithDisplayName(endpoint.DisplayName);
             }
         }
 
