@@ -18,6 +18,10 @@ internal sealed class HostSettings
 
     public InputLengthRestrictions InputLengthRestrictions { get; } = new();
 
+    public UserInteractionOptions UserInteraction { get; } = new();
+
+    public UserSessionOptions Session { get; } = new();
+
     // The configuration model
     public List<Client> Clients { get; set; } = [];
 
