@@ -69,32 +69,12 @@ internal sealed class IdentityTokenCreator
             writer.WriteString(JwtClaimNames.Audience, d.ClientId);
             writer.WriteNumber(JwtClaimNames.Expires, iat + d.LifetimeSeconds);
             writer.WriteNumber(JwtClaimNames.IssuedAt, iat);
-            writer.WriteNumber("auth_time", d.AuthTime.ToUnixTimeSeconds());
             if (d.Nonce is not null)
             {
                 writer.WriteString("nonce", d.Nonce);
             }
 
-            if (d.SessionId is not null)
-            {
-                writer.WriteString("sid", d.SessionId);
-            }
-
-            if (d.Acr is not null)
-            {
-                writer.WriteString("acr", d.Acr);
-            }
-
-            if (d.Amr.Count > 0)
-            {
-                writer.WriteStartArray("amr");
-                foreach (var method in d.Amr)
-                {
-                    writer.WriteStringValue(method);
-                }
-
-                writer.WriteEndArray();
-            }
+            JwtAccessTokenCreator.WriteAuthentication(writer, d.SessionId, d.AuthTime, d.Acr, d.Amr);
 
             if (d.AccessToken is not null)
             {

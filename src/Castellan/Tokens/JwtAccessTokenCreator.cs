@@ -93,31 +93,7 @@ internal sealed class JwtAccessTokenCreator
 
             writer.WriteString(JwtClaimNames.Subject, d.Subject);
             writer.WriteString(JwtClaimNames.ClientId, d.ClientId);
-            if (d.SessionId is not null)
-            {
-                writer.WriteString("sid", d.SessionId);
-            }
-
-            if (d.AuthTime is { } authTime)
-            {
-                writer.WriteNumber("auth_time", authTime.ToUnixTimeSeconds());
-            }
-
-            if (d.Acr is not null)
-            {
-                writer.WriteString("acr", d.Acr);
-            }
-
-            if (d.Amr.Count > 0)
-            {
-                writer.WriteStartArray("amr");
-                foreach (var method in d.Amr)
-                {
-                    writer.WriteStringValue(method);
-                }
-
-                writer.WriteEndArray();
-            }
+            WriteAuthentication(writer, d.SessionId, d.AuthTime, d.Acr, d.Amr);
 
             if (d.Confirmation is not null)
             {
@@ -140,6 +116,39 @@ internal sealed class JwtAccessTokenCreator
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// How and when the user authenticated, written the same in access tokens (RFC 9068 §2.2.1) and id_tokens
+    /// (OIDC Core §2): <c>sid</c>, <c>auth_time</c>, <c>acr</c>, <c>amr</c>, each only when known.
+    /// </summary>
+    internal static void WriteAuthentication(Utf8JsonWriter writer, string? sessionId, DateTimeOffset? authTime, string? acr, IReadOnlyList<string> amr)
+    {
+        if (sessionId is not null)
+        {
+            writer.WriteString("sid", sessionId);
+        }
+
+        if (authTime is { } time)
+        {
+            writer.WriteNumber("auth_time", time.ToUnixTimeSeconds());
+        }
+
+        if (acr is not null)
+        {
+            writer.WriteString("acr", acr);
+        }
+
+        if (amr.Count > 0)
+        {
+            writer.WriteStartArray("amr");
+            foreach (var method in amr)
+            {
+                writer.WriteStringValue(method);
+            }
+
+            writer.WriteEndArray();
+        }
     }
 
     internal static string JoinScopes(IReadOnlyList<string> scopes) => scopes.Count == 1 ? scopes[0] : string.Join(' ', scopes);
