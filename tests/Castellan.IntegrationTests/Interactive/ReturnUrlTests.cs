@@ -70,6 +70,10 @@ public sealed class ReturnUrlTests : TokenServerTest, IDisposable
     [InlineData("\t{0}")]
     [InlineData("/{0}")]
     [InlineData("{0}/../../evil")]
+    [InlineData("{0}%")]
+    [InlineData("{0}%20")]
+    [InlineData("{0}%0A")]
+    [InlineData("{0}.")]
     public async Task Real_return_url_altered_in_any_way_is_refused(string format)
     {
         var returnUrl = await StartAuthorizationAsync();
