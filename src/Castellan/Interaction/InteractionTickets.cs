@@ -68,6 +68,9 @@ internal sealed class InteractionTickets(IDataProtectionProvider dataProtection,
     private readonly IDataProtector _error = dataProtection.CreateProtector("Castellan.Interaction.Error.v1");
     private readonly TimeSpan _lifetime = options.Value.UserInteraction.InteractionLifetime;
 
+    private static readonly System.Buffers.SearchValues<char> Base64UrlAlphabet =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     /// <summary>Longest ticket text accepted: far above what an 8 KiB request makes, far below what would cost to open.</summary>
     private const int MaxLength = 32 * 1024;
 
@@ -99,7 +102,9 @@ internal sealed class InteractionTickets(IDataProtectionProvider dataProtection,
 
     private static T? Open<T>(IDataProtector protector, string? text, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
     {
-        if (string.IsNullOrEmpty(text) || text.Length > MaxLength)
+        // Only base64url: the decoder skips what is not (white space, '%'), so without this check a ticket with
+        // characters added would still open, and one ticket would have many spellings.
+        if (string.IsNullOrEmpty(text) || text.Length > MaxLength || text.AsSpan().IndexOfAnyExcept(Base64UrlAlphabet) >= 0)
         {
             return null;
         }

@@ -7,6 +7,9 @@ internal sealed record FuzzCase
 
     public required FuzzEndpoint Endpoint { get; init; }
 
+    /// <summary>The baseline the case broke; null only for a case that names none.</summary>
+    public FuzzBaseline? Baseline { get; init; }
+
     /// <summary>One line: the kind of case and the one thing that was broken.</summary>
     public required string Description { get; init; }
 

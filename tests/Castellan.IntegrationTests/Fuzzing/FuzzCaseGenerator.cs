@@ -24,6 +24,7 @@ internal sealed class FuzzCaseGenerator(int seed, IReadOnlyList<FuzzEndpoint> en
         {
             Number = number,
             Endpoint = endpoint,
+            Baseline = draft.Baseline,
             Description = $"[{draft.Baseline.Name}] {description}",
             Wire = WireText.ToBytes(draft.ToWire()),
             ExpectedResponses = draft.ExpectedResponses,

@@ -1,5 +1,7 @@
+using System.Net;
 using System.Text.Json;
 using Castellan.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Castellan.IntegrationTests.Fuzzing;
 
@@ -13,6 +15,15 @@ internal static class FuzzClients
     public const string JwtClientSecret = "fz-jwt-7Rq2vX9mK4";
     public const string ReferenceClientId = "fuzz-ref-client";
     public const string ReferenceClientSecret = "fz-ref-4Lp8wN3kT6";
+    public const string WebClientId = "fuzz-web";
+    public const string WebClientSecret = "fz-web-9Hc3pQ7sV2";
+    public const string RedirectUri = "https://fuzz-app.example/signin-oidc";
+    public const string PostLogoutRedirectUri = "https://fuzz-app.example/signed-out";
+    public const string Username = "fuzz-user";
+    public const string Password = "fz-pwd-2Xk8mR5tW1";
+
+    /// <summary>The PKCE verifier of every authorization request of the baselines (its S256 challenge is in the table).</summary>
+    public const string Verifier = "fz-verifier-0123456789-0123456789-0123456789";
 
     public static void Register(ICastellanBuilder castellan) => castellan.AddInMemoryClients(
     [
@@ -31,18 +42,88 @@ internal static class FuzzClients
             AllowedScopes = { "api1", "api2" },
             AccessTokenType = AccessTokenType.Reference,
         },
-    ]);
+        new Client
+        {
+            ClientId = WebClientId,
+            ClientSecrets = { Secret.FromPlainText(WebClientSecret) },
+            AllowedGrantTypes = { GrantTypes.AuthorizationCode },
+            RedirectUris = { RedirectUri },
+            PostLogoutRedirectUris = { PostLogoutRedirectUri },
+            AllowedScopes = { "openid", "profile", "api1" },
+            AllowOfflineAccess = true,
+        },
+    ])
+        .AddInMemoryIdentityResources([IdentityResource.OpenId(), IdentityResource.Profile()])
+        .AddTestUsers([new TestUser { SubjectId = "fuzz-sub", Username = Username, Password = Password }]);
 
     /// <summary>Every secret the server knows that a fuzz request may carry (all of them at least 8 characters).</summary>
     public static IReadOnlyList<string> Secrets { get; } =
-        [JwtClientSecret, ReferenceClientSecret, TokenServer.Api1Secret, TokenServer.Api2Secret];
+        [JwtClientSecret, ReferenceClientSecret, WebClientSecret, Password, TokenServer.Api1Secret, TokenServer.Api2Secret];
 
-    /// <summary>Issues the tokens the introspection and revocation baselines carry.</summary>
-    public static async Task<FuzzCredentials> IssueAsync(HttpClient http)
+    /// <summary>
+    /// Issues the tokens the introspection, revocation and userinfo baselines carry, and signs the user in for the
+    /// session cookie and the pending-request ticket of the authorize baselines.
+    /// </summary>
+    public static async Task<FuzzCredentials> IssueAsync(HttpClient http, string baseAddress)
     {
         var jwt = await TokenAsync(http, JwtClientId, JwtClientSecret);
         var reference = await TokenAsync(http, ReferenceClientId, ReferenceClientSecret);
-        return new FuzzCredentials(jwt, reference);
+
+        var cookies = new CookieContainer();
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = new Uri(baseAddress + "/") };
+        using (var login = await browser.PostAsync("account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+               {
+                   ["username"] = Username,
+                   ["password"] = Password,
+                   ["ReturnUrl"] = "/",
+               })))
+        {
+            Assert.True(login.StatusCode == HttpStatusCode.Redirect, $"the fuzz user could not sign in: {(int)login.StatusCode} {await login.Content.ReadAsStringAsync()}");
+        }
+
+        var cookie = cookies.GetCookieHeader(new Uri(baseAddress));
+        var code = await CodeAsync(browser, AuthorizeQuery(prompt: "none"));
+        using var redeemed = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["client_id"] = WebClientId,
+            ["client_secret"] = WebClientSecret,
+            ["code"] = code,
+            ["redirect_uri"] = RedirectUri,
+            ["code_verifier"] = Verifier,
+        }));
+        var body = await redeemed.Content.ReadAsStringAsync();
+        Assert.True(redeemed.IsSuccessStatusCode, $"the fuzz user's code could not be redeemed: {body}");
+        using var tokens = JsonDocument.Parse(body);
+
+        // Without the cookie the request waits at the login page: its ReturnUrl holds the ticket of the callback baseline.
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(baseAddress + "/") };
+        using var pending = await anonymous.GetAsync("connect/authorize?" + AuthorizeQuery(prompt: null));
+        var returnUrl = QueryHelpers.ParseQuery(new Uri(new Uri(baseAddress), pending.Headers.Location!).Query)["ReturnUrl"].ToString();
+        var ticket = QueryHelpers.ParseQuery(new Uri(new Uri(baseAddress), returnUrl).Query)["ticket"].ToString();
+        Assert.False(string.IsNullOrEmpty(ticket), $"no ticket in the login redirect: {pending.Headers.Location}");
+
+        return new FuzzCredentials(jwt, reference)
+        {
+            SessionCookie = cookie,
+            UserAccessToken = tokens.RootElement.GetProperty("access_token").GetString()!,
+            IdToken = tokens.RootElement.GetProperty("id_token").GetString()!,
+            AuthorizeTicket = ticket,
+        };
+    }
+
+    /// <summary>The query of the authorize baselines (query response mode).</summary>
+    private static string AuthorizeQuery(string? prompt)
+        => "client_id=" + WebClientId + "&redirect_uri=" + Uri.EscapeDataString(RedirectUri) + "&response_type=code&scope=openid%20profile%20api1"
+           + "&state=fz-state&nonce=fz-nonce&code_challenge=" + Castellan.Pkce.PkceValidator.S256Challenge(Verifier) + "&code_challenge_method=S256"
+           + (prompt is null ? "" : "&prompt=" + prompt);
+
+    private static async Task<string> CodeAsync(HttpClient browser, string query)
+    {
+        using var response = await browser.GetAsync("connect/authorize?" + query);
+        var location = response.Headers.Location?.ToString() ?? "";
+        Assert.True(location.StartsWith(RedirectUri + "?", StringComparison.Ordinal), $"the fuzz user got no code: {(int)response.StatusCode} {location}");
+        return QueryHelpers.ParseQuery(new Uri(location).Query)["code"].ToString();
     }
 
     private static async Task<string> TokenAsync(HttpClient http, string clientId, string secret)
@@ -55,8 +136,20 @@ internal static class FuzzClients
     }
 }
 
-/// <summary>Tokens issued before fuzzing: a JWT access token and a reference token handle, both for api1.</summary>
+/// <summary>
+/// Tokens issued before fuzzing: a JWT access token and a reference token handle, both for api1; and for the
+/// interactive endpoints the fuzz user's session cookie, a user access token (openid), an id_token and the ticket of
+/// a pending authorization request.
+/// </summary>
 internal sealed record FuzzCredentials(string JwtAccessToken, string ReferenceToken)
 {
-    public IReadOnlyList<string> All => [.. FuzzClients.Secrets, JwtAccessToken, ReferenceToken];
+    public string SessionCookie { get; init; } = "";
+
+    public string UserAccessToken { get; init; } = "user-access-token";
+
+    public string IdToken { get; init; } = "id-token";
+
+    public string AuthorizeTicket { get; init; } = "ticket";
+
+    public IReadOnlyList<string> All => [.. FuzzClients.Secrets, JwtAccessToken, ReferenceToken, UserAccessToken, IdToken, AuthorizeTicket];
 }

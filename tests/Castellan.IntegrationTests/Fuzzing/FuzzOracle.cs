@@ -1,5 +1,7 @@
+using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Castellan.IntegrationTests.Fuzzing;
 
@@ -32,19 +34,25 @@ internal static class FuzzOracle
                 violations.Add(new($"{response.Status} status", $"answered {response.Status}: {WireText.Show(response.Body, 200)}"));
             }
 
-            if (fuzzCase.MustNotSucceed && response.Status is >= 200 and < 300 && exchange.Responses.Count == 1)
+            if (fuzzCase.MustNotSucceed && exchange.Responses.Count == 1
+                && (fuzzCase.Baseline?.IsGranted(response) ?? response.Status is >= 200 and < 300))
             {
                 violations.Add(new("broken request granted", $"answered {response.Status} although the request lost something it needs: {WireText.Show(response.Body, 120)}"));
             }
 
             var location = response.Header("Location");
-            if (location is not null && !IsRegisteredRedirect(location))
+            if (location is not null && RedirectProblem(location) is { } problem)
             {
-                violations.Add(new("redirect", $"answered {response.Status} with Location: {WireText.Show(location, 120)}, not a registered redirect URI"));
+                violations.Add(new("redirect", $"answered {response.Status} with Location: {WireText.Show(location, 120)}, {problem}"));
             }
             else if (location is null && response.Status is >= 300 and < 400 and not 304)
             {
                 violations.Add(new("redirect", $"answered {response.Status}, a redirect without a Location header"));
+            }
+
+            if (FormPostProblem(response.Body) is { } formPost)
+            {
+                violations.Add(new("form_post", $"answered {response.Status} with a form_post page {formPost}"));
             }
 
             if (response.Status is >= 400 and < 500 && BadErrorText(response.Body) is { } bad)
@@ -92,13 +100,86 @@ internal static class FuzzOracle
         return null;
     }
 
-    private static bool IsRegisteredRedirect(string location)
+    /// <summary>
+    /// Null when <paramref name="location"/> is a page of the server's interaction UI (login, consent, logout, error)
+    /// or a registered redirect URI exactly, followed by '?' or '#' and an authorization response (RFC 6749 §4.1.2:
+    /// a code or an error; RFC 9207: with iss; §5.2's characters in error and error_description).
+    /// </summary>
+    private static string? RedirectProblem(string location)
     {
-        // The registered URI itself, with only the query the server adds (code, state, error...).
+        if (location.StartsWith('/') && !location.StartsWith("//", StringComparison.Ordinal) && !location.StartsWith("/\\", StringComparison.Ordinal))
+        {
+            var path = location.IndexOf('?', StringComparison.Ordinal) is var q and >= 0 ? location[..q] : location;
+            return FuzzTargets.InteractionPages.Contains(path, StringComparer.Ordinal) ? null : "a local path that is no interaction page";
+        }
+
         var end = location.IndexOfAny(['?', '#']);
-        var target = end < 0 ? location : location[..end];
-        return FuzzTargets.RegisteredRedirectUris.Contains(target, StringComparer.Ordinal);
+        if (end < 0 || !FuzzTargets.RegisteredRedirectUris.Contains(location[..end], StringComparer.Ordinal))
+        {
+            return "not a registered redirect URI";
+        }
+
+        return ResponseProblem(ParseParameters(location[(end + 1)..]));
     }
+
+    /// <summary>The form_post page (OAuth 2.0 Form Post Response Mode §2): posts only to a registered redirect URI, an authorization response.</summary>
+    private static string? FormPostProblem(string body)
+    {
+        const string Form = "<form method=\"post\" action=\"";
+        var at = body.IndexOf(Form, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var start = at + Form.Length;
+        var action = WebUtility.HtmlDecode(body[start..body.IndexOf('"', start)]);
+        if (!FuzzTargets.RegisteredRedirectUris.Contains(action, StringComparer.Ordinal))
+        {
+            return $"posting to '{WireText.Show(action, 80)}', not a registered redirect URI";
+        }
+
+        var fields = Regex.Matches(body, "<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\">")
+            .Select(m => new KeyValuePair<string, string>(WebUtility.HtmlDecode(m.Groups[1].Value), WebUtility.HtmlDecode(m.Groups[2].Value)))
+            .ToList();
+        return ResponseProblem(fields);
+    }
+
+    private static string? ResponseProblem(List<KeyValuePair<string, string>> parameters)
+    {
+        string? Get(string name) => parameters.FirstOrDefault(p => p.Key == name).Value;
+        if (Get("iss") is null)
+        {
+            return "without iss (RFC 9207 §2)";
+        }
+
+        if (Get("code") is null == Get("error") is null)
+        {
+            return "with neither a code nor an error, or both";
+        }
+
+        foreach (var name in (string[])["error", "error_description"])
+        {
+            if (Get(name) is { } text && text.Any(c => c is < ' ' or > '~' or '"' or '\\'))
+            {
+                return $"whose {name} is outside RFC 6749 §5.2: {WireText.Show(WireText.Utf8(text), 80)}";
+            }
+        }
+
+        return null;
+    }
+
+    private static List<KeyValuePair<string, string>> ParseParameters(string text)
+        =>
+        [
+            .. text.Split('&', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
+            {
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                var name = equals < 0 ? pair : pair[..equals];
+                var value = equals < 0 ? "" : pair[(equals + 1)..];
+                return new KeyValuePair<string, string>(Uri.UnescapeDataString(name), Uri.UnescapeDataString(value.Replace('+', ' ')));
+            }),
+        ];
 
     private static string? EchoedSecret(FuzzCase fuzzCase, RawResponse response)
     {

@@ -8,12 +8,29 @@ namespace Castellan.IntegrationTests.Fuzzing;
 /// <param name="Secret">Its value is a credential or token: no answer may echo it.</param>
 internal sealed record FuzzParameter(string Name, string Value, bool Required = false, bool Exact = false, bool Secret = false);
 
-/// <summary>A well-formed request that succeeds (2xx) against its endpoint; every case breaks one thing of it.</summary>
+/// <summary>A well-formed request that succeeds against its endpoint (see <see cref="IsGranted"/>); every case breaks one thing of it.</summary>
 /// <param name="Authorization">The Authorization header, or null. When set it is the only client authentication, so removing it must fail.</param>
 internal sealed record FuzzBaseline(string Name, string Method, string? Authorization, IReadOnlyList<FuzzParameter> Parameters)
 {
     /// <summary>POST endpoints read a form body; GET endpoints get their parameters in the query.</summary>
     public bool HasForm => Method == "POST";
+
+    /// <summary>A Cookie header the request carries (the browser session of the authorize endpoints), or null.</summary>
+    public string? Cookie { get; init; }
+
+    /// <summary>
+    /// The methods the endpoint answers like the baseline's (userinfo takes GET and POST alike); null for the
+    /// baseline's own (plus HEAD for GET).
+    /// </summary>
+    public IReadOnlyList<string>? Methods { get; init; }
+
+    /// <summary>
+    /// Whether an answer granted the request. Null means any 2xx; the authorize endpoints answer errors with a 302
+    /// (or a 200 form_post page) as well, so for them only an answer carrying a code counts.
+    /// </summary>
+    public Func<RawResponse, bool>? Granted { get; init; }
+
+    public bool IsGranted(RawResponse response) => Granted?.Invoke(response) ?? response.Status is >= 200 and < 300;
 }
 
 /// <summary>What the fuzzer knows about one mapped Castellan endpoint: its display name and the baselines to mutate.</summary>

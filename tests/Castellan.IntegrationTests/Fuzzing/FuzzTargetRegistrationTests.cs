@@ -27,15 +27,15 @@ public sealed class FuzzTargetRegistrationTests
     [Fact]
     public void A_mapped_endpoint_without_a_fuzz_target_fails_saying_where_to_register_it()
     {
-        var unregistered = new RouteEndpoint(_ => Task.CompletedTask, RoutePatternFactory.Parse("/connect/authorize"), 0,
-            EndpointMetadataCollection.Empty, "Castellan authorize endpoint");
+        var unregistered = new RouteEndpoint(_ => Task.CompletedTask, RoutePatternFactory.Parse("/connect/deviceauthorization"), 0,
+            EndpointMetadataCollection.Empty, "Castellan device authorization endpoint");
         using var services = new ServiceCollection()
             .AddSingleton<EndpointDataSource>(new DefaultEndpointDataSource(unregistered))
             .BuildServiceProvider();
 
         var error = Assert.ThrowsAny<XunitException>(() => FuzzEndpoints.Resolve(services, NoTokens));
 
-        Assert.Contains("'Castellan authorize endpoint' at /connect/authorize", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'Castellan device authorization endpoint' at /connect/deviceauthorization", error.Message, StringComparison.Ordinal);
         Assert.Contains("FuzzTargets.cs", error.Message, StringComparison.Ordinal);
     }
 }

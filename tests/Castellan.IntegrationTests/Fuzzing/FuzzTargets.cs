@@ -10,10 +10,13 @@ namespace Castellan.IntegrationTests.Fuzzing;
 internal static class FuzzTargets
 {
     /// <summary>
-    /// Redirect targets an answer may name in <c>Location</c>: the redirect URIs registered for the fuzz server's
-    /// clients. None is registered today (no endpoint redirects), so any Location header is a finding.
+    /// Redirect targets outside the server an answer may name in <c>Location</c> (or a form_post page post to): the
+    /// redirect URIs registered for the fuzz server's clients, each only followed by '?' or '#' and the response.
     /// </summary>
-    public static IReadOnlyList<string> RegisteredRedirectUris { get; } = [];
+    public static IReadOnlyList<string> RegisteredRedirectUris { get; } = [FuzzClients.RedirectUri];
+
+    /// <summary>The server's own pages a Location may name: the interaction pages the authorize and end-session endpoints send the browser to.</summary>
+    public static IReadOnlyList<string> InteractionPages { get; } = ["/account/login", "/consent", "/account/logout", "/error"];
 
     public static FuzzTarget? Find(string displayName, FuzzCredentials credentials) => displayName switch
     {
@@ -57,8 +60,76 @@ internal static class FuzzTargets
                 new("token_type_hint", "access_token"),
             ]),
         ]),
+        "Castellan authorize endpoint" => new FuzzTarget(displayName,
+        [
+            // With the fuzz user's session and prompt=none the answer is the code at once, in the form_post page or the query.
+            new FuzzBaseline("session, form_post", "GET", null, Authorize("form_post")) { Cookie = credentials.SessionCookie, Granted = HasCode },
+            new FuzzBaseline("session, query", "GET", null, Authorize(null)) { Cookie = credentials.SessionCookie, Granted = HasCode },
+            new FuzzBaseline("POST form, session", "POST", null, Authorize(null)) { Cookie = credentials.SessionCookie, Granted = HasCode },
+        ]),
+        "Castellan authorize callback" => new FuzzTarget(displayName,
+        [
+            new FuzzBaseline("ticket, session", "GET", null,
+            [
+                new("ticket", credentials.AuthorizeTicket, Required: true, Exact: true, Secret: true),
+            ]) { Cookie = credentials.SessionCookie, Granted = HasCode },
+        ]),
+        "Castellan userinfo endpoint" => new FuzzTarget(displayName,
+        [
+            new FuzzBaseline("bearer header", "GET", "Bearer " + credentials.UserAccessToken, []) { Methods = ["GET", "HEAD", "POST"] },
+            new FuzzBaseline("form access_token", "POST", null,
+            [
+                new("access_token", credentials.UserAccessToken, Required: true, Exact: true, Secret: true),
+            ]),
+        ]),
+        "Castellan end-session endpoint" => new FuzzTarget(displayName,
+        [
+            // Success is the logout page with a logout id; every refusal is the error page.
+            new FuzzBaseline("id_token_hint, redirect", "GET", null,
+            [
+                new("id_token_hint", credentials.IdToken, Secret: true),
+                new("client_id", FuzzClients.WebClientId),
+                new("post_logout_redirect_uri", FuzzClients.PostLogoutRedirectUri),
+                new("state", "fz-logout-state"),
+            ]) { Cookie = credentials.SessionCookie, Granted = IsLogoutPage },
+            new FuzzBaseline("POST client_id", "POST", null,
+            [
+                new("client_id", FuzzClients.WebClientId, Exact: true),
+                new("post_logout_redirect_uri", FuzzClients.PostLogoutRedirectUri, Exact: true),
+            ]) { Granted = IsLogoutPage },
+        ]),
         _ => null,
     };
+
+    /// <summary>The authorize request of the fuzz client and user: client, redirect URI, response type and PKCE are what it needs.</summary>
+    private static FuzzParameter[] Authorize(string? responseMode) =>
+    [
+        new("client_id", FuzzClients.WebClientId, Required: true, Exact: true),
+        new("redirect_uri", FuzzClients.RedirectUri, Required: true, Exact: true),
+        new("response_type", "code", Required: true, Exact: true),
+        new("scope", "openid profile api1"),
+        new("state", "fz-state"),
+        new("nonce", "fz-nonce"),
+        new("prompt", "none"),
+        new("code_challenge", Castellan.Pkce.PkceValidator.S256Challenge(FuzzClients.Verifier), Required: true),
+        new("code_challenge_method", "S256", Required: true, Exact: true),
+        .. responseMode is null ? Array.Empty<FuzzParameter>() : [new FuzzParameter("response_mode", responseMode)],
+    ];
+
+    /// <summary>An authorization response with a code: a 302 to the registered redirect URI, or the form_post page.</summary>
+    private static bool HasCode(RawResponse response)
+    {
+        if (response.Status == 302 && response.Header("Location") is { } location)
+        {
+            return location.StartsWith(FuzzClients.RedirectUri + "?code=", StringComparison.Ordinal)
+                   || location.StartsWith(FuzzClients.RedirectUri + "#code=", StringComparison.Ordinal);
+        }
+
+        return response.Status == 200 && response.Body.Contains("<input type=\"hidden\" name=\"code\"", StringComparison.Ordinal);
+    }
+
+    private static bool IsLogoutPage(RawResponse response)
+        => response.Status == 302 && response.Header("Location")?.StartsWith("/account/logout?logoutId=", StringComparison.Ordinal) == true;
 
     private static FuzzTarget Get(string displayName) => new(displayName, [new FuzzBaseline("GET", "GET", null, [])]);
 

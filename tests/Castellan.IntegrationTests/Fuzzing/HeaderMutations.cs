@@ -16,6 +16,11 @@ internal static class HeaderMutations
     private static string Authorization(FuzzRandom random, RequestDraft draft)
     {
         var baseline = draft.Baseline.Authorization;
+        if (baseline?.StartsWith("Bearer ", StringComparison.Ordinal) == true)
+        {
+            return Bearer(random, draft, baseline);
+        }
+
         var valid = baseline ?? Basic(FuzzClients.JwtClientId, FuzzClients.JwtClientSecret);
         var (id, secret) = Credentials(valid);
         switch (random.Next(6))
@@ -57,6 +62,50 @@ internal static class HeaderMutations
                 draft.SetHeader("Authorization", garbage);
                 draft.MustNotSucceed |= baseline is not null;
                 return $"Authorization: '{WireText.Show(garbage, 60)}'";
+        }
+    }
+
+    /// <summary>A bearer token (RFC 6750 §2.1) removed, repeated, respelled or broken.</summary>
+    private static string Bearer(FuzzRandom random, RequestDraft draft, string valid)
+    {
+        var token = valid["Bearer ".Length..];
+        switch (random.Next(6))
+        {
+            case 0:
+                draft.RemoveHeader("Authorization");
+                draft.MustNotSucceed = true;
+                return "Authorization: removed";
+            case 1:
+                var copies = random.Between(2, 20);
+                draft.RemoveHeader("Authorization");
+                for (var i = 0; i < copies; i++)
+                {
+                    draft.Headers.Insert(1, new("Authorization", valid));
+                }
+
+                draft.MustNotSucceed = true;
+                return $"Authorization: {copies} headers";
+            case 2:
+                // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+                var spelled = random.Pick(["bearer " + token, "BEARER " + token]);
+                draft.SetHeader("Authorization", spelled);
+                return $"Authorization: same token spelled '{WireText.Show(spelled, 40)}'";
+            default:
+                var broken = random.Next(8) switch
+                {
+                    // Not the last character: its low bits may be padding that decoding ignores.
+                    0 => "Bearer " + token[..^10] + (token[^10] == 'A' ? 'B' : 'A') + token[^9..],
+                    1 => "Bearer " + token + random.Pick(["x", "%00", ".", "=", "ÿ"]),
+                    2 => "Bearer " + token[..random.Between(1, token.Length - 1)],
+                    3 => "Bearer " + random.Pick([draft.Credentials.JwtAccessToken, draft.Credentials.ReferenceToken, draft.Credentials.IdToken]),
+                    4 => "Bearer",
+                    5 => valid + random.Pick([", Bearer x", " x", ",", ", " + valid]),
+                    6 => Basic(FuzzClients.WebClientId, FuzzClients.WebClientSecret),
+                    _ => "Bearer " + random.Chars(random.Pick<int>([1_000, 9_000, 40_000]), "abcdefghijklmnopqrstuvwxyz0123456789-._~+/="),
+                };
+                draft.SetHeader("Authorization", broken);
+                draft.MustNotSucceed = true;
+                return $"Authorization: '{WireText.Show(broken, 60)}'";
         }
     }
 

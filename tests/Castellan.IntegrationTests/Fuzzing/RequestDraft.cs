@@ -34,6 +34,11 @@ internal sealed class RequestDraft
             Headers.Add(new("Authorization", baseline.Authorization));
         }
 
+        if (baseline.Cookie is not null)
+        {
+            Headers.Add(new("Cookie", baseline.Cookie));
+        }
+
         if (baseline.HasForm)
         {
             Headers.Add(new("Content-Type", "application/x-www-form-urlencoded"));

@@ -20,7 +20,7 @@ internal static class RequestLineMutations
             : random.Pick(["post", "Post", "get", "FOO", "M-SEARCH", "PROPFIND", "BREW", "QUERY", "GET\u0000", "P\u00D6ST", "", "POST POST",
                 "PO ST", "POST\t", "*", "-", new string('X', random.Pick<int>([100, 9_000, 70_000]))]);
         draft.Method = method;
-        var allowed = draft.Baseline.HasForm ? new[] { "POST" } : ["GET", "HEAD"];
+        var allowed = draft.Baseline.Methods ?? (draft.Baseline.HasForm ? ["POST"] : ["GET", "HEAD"]);
         draft.MustNotSucceed |= Standard.Contains(method) && !allowed.Contains(method) && method is not ("OPTIONS" or "CONNECT");
         return $"method '{WireText.Show(method, 40)}'";
     }

@@ -25,6 +25,7 @@ internal sealed partial class AuthorizationCodeGrantValidator(
 {
     private static readonly ProtocolError InvalidCode = new(OAuthErrors.InvalidGrant, "The authorization code is invalid, expired or already used.");
     private static readonly ProtocolError MissingCode = ProtocolError.InvalidRequest("The code parameter is missing.");
+    private static readonly ProtocolError MissingRedirectUri = ProtocolError.InvalidRequest("The redirect_uri parameter is missing.");
     private static readonly FrozenSet<string> None = FrozenSet<string>.Empty;
 
     private readonly InputLengthRestrictions _limits = options.Value.InputLengthRestrictions;
@@ -41,9 +42,17 @@ internal sealed partial class AuthorizationCodeGrantValidator(
             return MissingCode;
         }
 
+        // RFC 6749 §4.1.3: required when the authorization request had one, which every request here has (the
+        // authorize endpoint insists on it, OIDC Core §3.1.2.1); missing, it is invalid_request (§5.2), known
+        // before the code is looked up, so the code is not spent on a malformed request.
         var redirectUri = context.Parameter(OAuthParameters.RedirectUri);
+        if (redirectUri is null)
+        {
+            return MissingRedirectUri;
+        }
+
         var verifier = context.Parameter(OAuthParameters.CodeVerifier);
-        if (code.Length > _limits.AuthorizationCode || redirectUri?.Length > _limits.RedirectUri || verifier?.Length > _limits.CodeVerifier)
+        if (code.Length > _limits.AuthorizationCode || redirectUri.Length > _limits.RedirectUri || verifier?.Length > _limits.CodeVerifier)
         {
             return ProtocolError.InvalidRequest("A parameter of the token request is too long.");
         }
