@@ -215,5 +215,8 @@ internal static class DemoConfiguration
         AllowedScopes = { "openid", "profile", "email", "api1" },
         AllowOfflineAccess = true,
         RequireConsent = true,
+        // samples/WebApp's logout endpoints, so the demo shows front- and back-channel logout too.
+        FrontChannelLogoutUri = "http://localhost:5002/frontchannel-logout",
+        BackChannelLogoutUri = "http://localhost:5002/backchannel-logout",
     };
 }

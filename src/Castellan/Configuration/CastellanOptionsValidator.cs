@@ -65,6 +65,43 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
             errors.Add("KeyManagement.KeyCacheDuration must be positive.");
         }
 
+        var session = options.Session;
+        if (session.CookieLifetime <= TimeSpan.Zero || session.UserSsoLifetime is { } sso && sso <= TimeSpan.Zero)
+        {
+            errors.Add("Session: CookieLifetime and UserSsoLifetime (when set) must be positive.");
+        }
+
+        if (session.MaxFailedLoginsPerAccount < 1 || session.MaxFailedLoginsPerAddress < 1 || session.FailedLoginWindow <= TimeSpan.Zero)
+        {
+            errors.Add("Session: MaxFailedLoginsPerAccount and MaxFailedLoginsPerAddress must be at least 1, and FailedLoginWindow positive.");
+        }
+
+        if (session.BackChannelLogoutAttempts < 1 || session.BackChannelLogoutTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Session: BackChannelLogoutAttempts must be at least 1 and BackChannelLogoutTimeout positive.");
+        }
+
+        if (string.IsNullOrEmpty(session.CookieName))
+        {
+            errors.Add("Session.CookieName must not be empty.");
+        }
+
+        var pages = options.UserInteraction;
+        foreach (var (setting, url) in new[] { ("LoginUrl", pages.LoginUrl), ("ConsentUrl", pages.ConsentUrl), ("LogoutUrl", pages.LogoutUrl), ("ErrorUrl", pages.ErrorUrl) })
+        {
+            // A local path, or an absolute https URL of a separate UI application.
+            if (string.IsNullOrEmpty(url) || (!(url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal))
+                                              && !(Uri.TryCreate(url, UriKind.Absolute, out var page) && page.Scheme == Uri.UriSchemeHttps)))
+            {
+                errors.Add($"UserInteraction.{setting} must be a local path ('/account/login') or an absolute https URL.");
+            }
+        }
+
+        if (pages.InteractionLifetime <= TimeSpan.Zero)
+        {
+            errors.Add("UserInteraction.InteractionLifetime must be positive.");
+        }
+
         var limits = options.InputLengthRestrictions;
         if (limits.MaxRequestBodySize < 1024 || limits.MaxParameterCount < 4)
         {

@@ -73,7 +73,13 @@ internal sealed class DefaultInteractionService(
             await consents.StoreAsync(session.SubjectId, context.Client, granted, cancellationToken).ConfigureAwait(false);
         }
 
-        return WithTicket(returnUrl, ticket with { ConsentedScopes = granted });
+        if (session is null)
+        {
+            // Nobody to consent for: back into the flow, which sends the browser to the login page.
+            return returnUrl;
+        }
+
+        return WithTicket(returnUrl, ticket with { ConsentedScopes = granted, ConsentSubject = session.SubjectId });
     }
 
     public string DenyAuthorization(string returnUrl)
@@ -137,7 +143,12 @@ internal sealed class DefaultInteractionService(
     {
         var list = new List<ConsentScope>();
         var names = new List<string>();
-        if (scope is null || !ScopeParser.TryParse(scope, names))
+        if (scope is null)
+        {
+            // RFC 6749 §3.3: no scope means the client's default, every API scope it may have.
+            names.AddRange(client.AllowedScopes.Where(index.ApiScopes.ContainsKey));
+        }
+        else if (!ScopeParser.TryParse(scope, names))
         {
             return list;
         }

@@ -30,6 +30,9 @@ internal sealed record AuthorizeTicket
     /// <summary>Set once the consent page answered: the scopes the user granted.</summary>
     public string[]? ConsentedScopes { get; init; }
 
+    /// <summary>The subject of the session that consented; the consent counts only for that user.</summary>
+    public string? ConsentSubject { get; init; }
+
     /// <summary>The user cancelled at login or denied at consent.</summary>
     public bool Denied { get; init; }
 }

@@ -107,7 +107,10 @@ public sealed class Client
     /// </summary>
     public int RefreshTokenRotationGracePeriod { get; set; }
 
-    /// <summary>Whether the access token's claims are refreshed from the profile service at each refresh. Default: false.</summary>
+    /// <summary>
+    /// Accepted for compatibility with Duende's configuration and without effect: Castellan always reads the user's
+    /// claims again from the profile service at each refresh.
+    /// </summary>
     public bool UpdateAccessTokenClaimsOnRefresh { get; set; }
 
     /// <summary>OpenID Connect Front-Channel Logout 1.0: the URL rendered in an iframe when the user logs out.</summary>
@@ -125,7 +128,7 @@ public sealed class Client
     /// <summary>A logo for the consent page (absolute https URL).</summary>
     public string? LogoUri { get; set; }
 
-    /// <summary>A link to the client's home page, shown on the logged-out page.</summary>
+    /// <summary>The client's home page (informational, as in Duende; the pages do not show it yet).</summary>
     public string? ClientUri { get; set; }
 }
 

@@ -64,14 +64,17 @@ internal static class UserClaims
         return types;
     }
 
-    /// <summary>Claims → token claims: typed by <see cref="Claim.ValueType"/>, repeated types as arrays, protocol names dropped.</summary>
-    public static List<TokenClaim> ToTokenClaims(IReadOnlyList<Claim> claims)
+    /// <summary>
+    /// Claims → token claims: typed by <see cref="Claim.ValueType"/>, repeated types as arrays, protocol names and
+    /// types that were not asked for dropped (whatever a custom profile service returns, a scope releases only its own).
+    /// </summary>
+    public static List<TokenClaim> ToTokenClaims(IReadOnlyList<Claim> claims, IReadOnlySet<string> requested)
     {
         var result = new List<TokenClaim>(claims.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var claim in claims)
         {
-            if (Protocol.Contains(claim.Type) || !seen.Add(claim.Type))
+            if (Protocol.Contains(claim.Type) || !requested.Contains(claim.Type) || !seen.Add(claim.Type))
             {
                 continue;
             }

@@ -47,7 +47,8 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
         using var json = await DiscoveryAsync();
         var root = json.RootElement;
         string[] secretMethods = ["client_secret_basic", "client_secret_post"];
-        Assert.Equal(secretMethods, Strings(root, "token_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
+        // Public clients authenticate with none, at the token endpoint only.
+        Assert.Equal([.. secretMethods, "none"], Strings(root, "token_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
         Assert.Equal(secretMethods, Strings(root, "introspection_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
         Assert.Equal(secretMethods, Strings(root, "revocation_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
 

@@ -81,7 +81,8 @@ internal sealed class AuthorizeInteractionDecider(
         }
 
         var granted = request.Resources;
-        if (ticket?.ConsentedScopes is { } consented)
+        // A consent belongs to the user who gave it: a callback URL opened in another user's session asks again.
+        if (ticket?.ConsentedScopes is { } consented && ticket.ConsentSubject == session.SubjectId)
         {
             var narrowed = Narrow(request, index, consented);
             if (narrowed is null)
@@ -98,12 +99,12 @@ internal sealed class AuthorizeInteractionDecider(
 
             granted = revalidated.Value!;
         }
-        else if (request.Client.RequireConsent)
+        else if (request.Client.RequireConsent || request.Prompt.Contains(PromptValues.Consent))
         {
             var remembered = request.Prompt.Contains(PromptValues.Consent)
                 ? null
                 : await consents.GetAsync(session.SubjectId, request.Client.ClientId, cancellationToken).ConfigureAwait(false);
-            if (remembered is null || !request.Resources.Scopes.All(remembered.Contains))
+            if (remembered is null || !request.Resources.Scopes.All(remembered.Contains) || ticket?.ConsentedScopes is not null)
             {
                 if (promptNone)
                 {

@@ -58,7 +58,8 @@ internal sealed class DiscoveryEndpoint(
                 WriteArray(writer, "grant_types_supported", tokenRequestValidator.SupportedGrantTypes);
 
                 // RFC 8414 §2: the same secret-based methods authenticate callers of token, introspection and revocation.
-                WriteArray(writer, "token_endpoint_auth_methods_supported", SecretAuthMethods);
+                // Public clients (RequireClientSecret = false) authenticate with none at the token endpoint only.
+                WriteArray(writer, "token_endpoint_auth_methods_supported", [.. SecretAuthMethods, ClientAuthenticationMethods.None]);
             }
 
             if (paths.EnableIntrospectionEndpoint)

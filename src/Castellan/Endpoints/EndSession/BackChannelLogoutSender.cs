@@ -101,7 +101,7 @@ internal sealed partial class BackChannelLogoutSender(
     [LoggerMessage(3210, LogLevel.Debug, "Back-channel logout delivered to client {ClientId} (attempt {Attempt}).", EventName = "BackChannelLogoutDelivered")]
     private static partial void LogDelivered(ILogger logger, string clientId, int attempt);
 
-    [LoggerMessage(3211, LogLevel.Information, "Back-channel logout to client {ClientId} failed (attempt {Attempt}): {Reason}; retrying.", EventName = "BackChannelLogoutAttemptFailed")]
+    [LoggerMessage(3211, LogLevel.Information, "Back-channel logout to client {ClientId} failed (attempt {Attempt}): {Reason}.", EventName = "BackChannelLogoutAttemptFailed")]
     private static partial void LogAttemptFailed(ILogger logger, string clientId, int attempt, string reason);
 
     [LoggerMessage(3212, LogLevel.Warning, "Back-channel logout to client {ClientId} given up after {Attempts} attempts.", EventName = "BackChannelLogoutGivenUp")]

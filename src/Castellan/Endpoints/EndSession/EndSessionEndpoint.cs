@@ -52,6 +52,12 @@ internal sealed partial class EndSessionEndpoint(
                 return;
             }
 
+            if (form is not null && form.Any(p => p.Value.Count > 1))
+            {
+                // RFC 6749 §3.1 as at every endpoint: no parameter twice, in the query as in a POST body.
+                form = null;
+            }
+
             var (ticket, error) = form is null
                 ? (null, "The logout request is malformed, too large, or repeats a parameter.")
                 : await ValidateAsync(form, issuerResolver.GetIssuer(context), context.RequestAborted).ConfigureAwait(false);

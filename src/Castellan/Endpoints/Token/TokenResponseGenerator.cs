@@ -30,8 +30,10 @@ internal sealed class TokenResponseGenerator(
     IProfileService profiles,
     ResourceIndexProvider resources,
     KeyRingProvider keys,
+    Stores.IPersistedGrantStore grants,
     TimeProvider time)
 {
+
     private static readonly ProtocolError NoKeyForAlgorithm = ProtocolError.InvalidScope(
         "The requested API accepts no signing algorithm this server has a key for.");
 
@@ -48,7 +50,7 @@ internal sealed class TokenResponseGenerator(
             if (UserClaims.AccessTokenClaimTypes(request.Resources.Scopes, request.Resources.Audiences, index) is { } types)
             {
                 var profile = await profiles.GetProfileClaimsAsync(new ProfileRequest(user.Subject, client, types, ProfileCallers.AccessToken), cancellationToken).ConfigureAwait(false);
-                claims = [.. claims, .. UserClaims.ToTokenClaims(profile)];
+                claims = [.. claims, .. UserClaims.ToTokenClaims(profile, types)];
             }
         }
 
@@ -101,7 +103,7 @@ internal sealed class TokenResponseGenerator(
             {
                 var types = UserClaims.IdentityClaimTypes(request.Resources.Scopes, index!);
                 var profile = await profiles.GetProfileClaimsAsync(new ProfileRequest(user.Subject, client, types, ProfileCallers.IdentityToken), cancellationToken).ConfigureAwait(false);
-                identityClaims = UserClaims.ToTokenClaims(profile);
+                identityClaims = UserClaims.ToTokenClaims(profile, types);
             }
 
             ring ??= await keys.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -113,7 +115,8 @@ internal sealed class TokenResponseGenerator(
                 IssuedAt = now,
                 LifetimeSeconds = client.IdentityTokenLifetime,
                 AuthTime = user.User.AuthTime,
-                Nonce = user.User.Nonce,
+                // OIDC Core §12.2 (errata): a refreshed id_token may omit the nonce; it answers no authentication request.
+                Nonce = request is ValidatedRefreshTokenRequest ? null : user.User.Nonce,
                 SessionId = user.User.SessionId,
                 Acr = user.User.Acr,
                 Amr = user.User.Amr,
@@ -126,6 +129,15 @@ internal sealed class TokenResponseGenerator(
         if (user.CreateRefreshToken)
         {
             refreshToken = await refreshTokens.CreateAsync(client, user.User, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (request is ValidatedAuthorizationCodeRequest code && (refreshToken is not null || client.AccessTokenType == AccessTokenType.Reference)
+            && await grants.GetAsync(code.CodeKey, cancellationToken).ConfigureAwait(false) is null)
+        {
+            // A replay of this code revoked the family (its consumed record with it) while this redemption was storing
+            // tokens, which that revocation may have missed: revoke again, so what this response carries is revoked
+            // just as it would be had the replay come a moment later (RFC 6749 §4.1.2).
+            await grants.RemoveAllAsync(new Stores.PersistedGrantFilter { FamilyId = user.User.FamilyId }, cancellationToken).ConfigureAwait(false);
         }
 
         return response with { IdToken = idToken, RefreshToken = refreshToken };

@@ -73,7 +73,8 @@ internal abstract record ValidatedUserTokenRequest(ValidatedClient Client, strin
 }
 
 /// <summary>RFC 6749 §4.1.3: a redeemed authorization code.</summary>
-internal sealed record ValidatedAuthorizationCodeRequest(ValidatedClient Client, string Issuer, GrantedResources Resources, UserGrant User)
+/// <param name="CodeKey">The store key of the consumed code: its record stays until a replay revokes the family.</param>
+internal sealed record ValidatedAuthorizationCodeRequest(ValidatedClient Client, string Issuer, GrantedResources Resources, UserGrant User, string CodeKey)
     : ValidatedUserTokenRequest(Client, Issuer, Resources, User)
 {
     public override string GrantType => GrantTypes.AuthorizationCode;

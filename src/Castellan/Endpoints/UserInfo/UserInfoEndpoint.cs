@@ -85,7 +85,7 @@ internal sealed partial class UserInfoEndpoint(
             var types = UserClaims.IdentityClaimTypes(scopes, index);
             var claims = types.Count == 0
                 ? []
-                : UserClaims.ToTokenClaims(await profiles.GetProfileClaimsAsync(new ProfileRequest(subject, client, types, ProfileCallers.UserInfo), cancellationToken).ConfigureAwait(false));
+                : UserClaims.ToTokenClaims(await profiles.GetProfileClaimsAsync(new ProfileRequest(subject, client, types, ProfileCallers.UserInfo), cancellationToken).ConfigureAwait(false), types);
 
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.Headers.CacheControl = "no-store";

@@ -123,7 +123,7 @@ internal sealed partial class AuthorizationCodeGrantValidator(
             AuthorizedAt = DateTimeOffset.FromUnixTimeSeconds(data.AuthorizedAt),
             ResourceIndicators = data.ResourceIndicators,
             GrantedScopes = data.Scopes,
-        });
+        }, key);
     }
 
     private static ProtocolError Fail(string detail) => new(OAuthErrors.InvalidGrant, InvalidCode.Description, detail);

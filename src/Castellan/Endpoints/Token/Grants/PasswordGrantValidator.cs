@@ -13,7 +13,7 @@ namespace Castellan.Endpoints.Token.Grants;
 /// <c>password</c> in their grant types: RFC 9700 §2.4 says it MUST NOT be used, as the client sees the password and
 /// no second factor fits. Failed attempts count against the same per-account limit as the login page.
 /// </summary>
-internal sealed class PasswordGrantValidator(IUserStore users, LoginThrottle throttle, TimeProvider time, IOptions<CastellanOptions> options)
+internal sealed class PasswordGrantValidator(IUserStore users, IProfileService profiles, LoginThrottle throttle, TimeProvider time, IOptions<CastellanOptions> options)
     : ITokenGrantValidator
 {
     private static readonly ProtocolError InvalidCredentials = new(OAuthErrors.InvalidGrant, "The username or password is wrong.");
@@ -39,17 +39,23 @@ internal sealed class PasswordGrantValidator(IUserStore users, LoginThrottle thr
             return ProtocolError.InvalidRequest("A parameter of the token request is too long.");
         }
 
-        // The client is the caller here, so its id is the "address" whose failures are counted.
-        var clientKey = "client:" + context.Client.Client.ClientId;
+        // The caller is the client's server, not the user's browser: failures count per account (the limit the login
+        // page shares), not per client, so one user's mistakes do not lock the client out for everyone.
+        var clientKey = "password-grant:" + context.Client.Client.ClientId + ":" + username.ToUpperInvariant();
         if (throttle.RetryAfter(username, clientKey) is not null)
         {
             return Throttled;
         }
 
         var user = await users.ValidateCredentialsAsync(username, password, cancellationToken).ConfigureAwait(false);
-        if (user is null || !user.IsActive)
+        if (user is null)
         {
             throttle.RecordFailure(username, clientKey);
+            return InvalidCredentials;
+        }
+
+        if (!user.IsActive || !await profiles.IsActiveAsync(user.SubjectId, context.Client.Client, ProfileCallers.AccessToken, cancellationToken).ConfigureAwait(false))
+        {
             return InvalidCredentials;
         }
 
