@@ -117,7 +117,7 @@ public sealed class AuthorizeRequestBuilder(TestApp server)
 
     public string Challenge => Castellan.Pkce.PkceValidator.S256Challenge(Verifier);
 
-    public string Url(string clientId = InteractiveServer.WebClientId, string scope = "openid profile email api1 offline_access",
+    public string Url(string clientId = InteractiveServer.WebClientId, string? scope = "openid profile email api1 offline_access",
         string redirectUri = InteractiveServer.RedirectUri, string? responseMode = null, string? prompt = null, int? maxAge = null,
         string? loginHint = null, string? idTokenHint = null, Parameters? extra = null, bool pkce = true)
         => new RequestUrl(server.BaseAddress + "/connect/authorize").CreateAuthorizeUrl(

@@ -62,4 +62,43 @@ public sealed class ConsentTests : TokenServerTest
         var again = await browser.NavigateAsync(new AuthorizeRequestBuilder(Server).Url(InteractiveServer.ConsentClientId, "openid api1"));
         Assert.Equal("consent", again.Page);
     }
+
+    [Fact]
+    public async Task A_consented_callback_url_opened_in_another_users_session_asks_that_user_again()
+    {
+        using var alice = new BrowserSession(Server);
+        var request = new AuthorizeRequestBuilder(Server);
+        var consent = await alice.SignInAsync(await alice.NavigateAsync(request.Url(InteractiveServer.ConsentClientId, "openid api1")));
+        var returnUrl = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(consent.Response.RequestMessage!.RequestUri!.Query)["ReturnUrl"].ToString();
+
+        // Alice consents, but her browser does not follow the redirect: the consented callback URL leaks.
+        using var post = await alice.Http.PostAsync("consent", new FormUrlEncodedContent(
+            [new("ReturnUrl", returnUrl), new("decision", "allow"), new("scopes", "openid"), new("scopes", "api1")]));
+        var consented = post.Headers.Location!.ToString();
+
+        using var bob = new BrowserSession(Server);
+        await bob.SignInAsync(await bob.NavigateAsync(new AuthorizeRequestBuilder(Server).Url()), "bob", "bob-password");
+        var result = await bob.NavigateAsync(consented);
+        Assert.Equal("consent", result.Page);
+    }
+
+    [Fact]
+    public async Task Prompt_consent_asks_even_a_client_that_does_not_require_consent()
+    {
+        using var browser = new BrowserSession(Server);
+        await AuthorizationCodeFlowTests.SignInAndGetCodeAsync(browser);
+        var result = await browser.NavigateAsync(new AuthorizeRequestBuilder(Server).Url(prompt: "consent"));
+        Assert.Equal("consent", result.Page);
+    }
+
+    [Fact]
+    public async Task Without_a_scope_parameter_the_consent_page_lists_the_default_scopes()
+    {
+        using var browser = new BrowserSession(Server);
+        var request = new AuthorizeRequestBuilder(Server);
+        var url = request.Url(InteractiveServer.ConsentClientId, scope: null);
+        var consent = await browser.SignInAsync(await browser.NavigateAsync(url));
+        Assert.Equal("consent", consent.Page);
+        Assert.Equal(["api1"], consent.Json.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()!));
+    }
 }

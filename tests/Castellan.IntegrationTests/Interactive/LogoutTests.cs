@@ -176,4 +176,14 @@ public sealed class LogoutTests : IAsyncLifetime
         var prompt = await alice.NavigateAsync(EndSessionUrl(bobs.IdentityToken));
         Assert.Equal("logout", prompt.Page);
     }
+
+    [Fact]
+    public async Task Repeated_parameters_in_the_query_are_refused_as_in_a_post()
+    {
+        var (browser, tokens) = await SignInAsync();
+        using var session = browser;
+        var url = EndSessionUrl(tokens.IdentityToken) + "&state=second";
+        var result = await browser.NavigateAsync(url);
+        Assert.Equal("error", result.Page);
+    }
 }

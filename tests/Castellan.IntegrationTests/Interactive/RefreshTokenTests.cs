@@ -61,6 +61,10 @@ public sealed class RefreshTokenTests : IAsyncLifetime
         Assert.False(second.IsError, second.Error);
         Assert.NotEqual(first.RefreshToken, second.RefreshToken);
         Assert.NotNull(second.IdentityToken);
+        // OIDC Core §12.2 (errata): the refreshed id_token answers no authentication request, so it carries no nonce.
+        var refreshedIdToken = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(second.IdentityToken);
+        Assert.False(refreshedIdToken.TryGetClaim("nonce", out _));
+        Assert.Equal(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(first.IdentityToken).GetClaim("auth_time").Value, refreshedIdToken.GetClaim("auth_time").Value);
         var access = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(second.AccessToken);
         Assert.Equal(InteractiveServer.SubjectId, access.Subject);
 
