@@ -35,6 +35,9 @@ internal static class CastellanGrantPool
     {
         var kind = context.Request.Query["kind"].ToString();
         var count = int.Parse(context.Request.Query["count"].ToString(), CultureInfo.InvariantCulture);
+
+        // For profiling by hand: another scope than the variant's (e.g. a code without openid, a refresh with it).
+        var scope = context.Request.Query["scope"] is { Count: 1 } requested ? requested.ToString() : null;
         var grants = context.RequestServices.GetRequiredService<IPersistedGrantStore>();
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var handles = new StringBuilder(count * 45);
@@ -43,8 +46,8 @@ internal static class CastellanGrantPool
             var handle = GrantHandles.New();
             var grant = kind switch
             {
-                "refresh" => RefreshTokenService.NewGrant(handle, WebClient, User(BenchSetup.RefreshScope, now), now),
-                "code" => Code(handle, now),
+                "refresh" => RefreshTokenService.NewGrant(handle, WebClient, User(scope ?? BenchSetup.RefreshScope, now), now),
+                "code" => Code(handle, scope ?? BenchSetup.CodeScope, now),
                 _ => throw new ArgumentException($"Unknown pool kind '{kind}'."),
             };
             await grants.StoreAsync(grant, context.RequestAborted);
@@ -69,7 +72,7 @@ internal static class CastellanGrantPool
     };
 
     /// <summary>A code as <c>AuthorizationCodeIssuer</c> stores it after an authorization request with PKCE (S256) and a nonce.</summary>
-    private static PersistedGrant Code(string code, DateTimeOffset now) => new()
+    private static PersistedGrant Code(string code, string scope, DateTimeOffset now) => new()
     {
         Key = GrantHandles.KeyFor(PersistedGrantTypes.AuthorizationCode, code),
         Type = PersistedGrantTypes.AuthorizationCode,
@@ -81,7 +84,7 @@ internal static class CastellanGrantPool
         Expiration = now.AddSeconds(WebClient.AuthorizationCodeLifetime),
         Data = new AuthorizationGrantData
         {
-            Scopes = BenchSetup.CodeScope.Split(' '),
+            Scopes = scope.Split(' '),
             AuthTime = now.ToUnixTimeSeconds(),
             Amr = ["pwd"],
             AuthorizedAt = now.ToUnixTimeSeconds(),
