@@ -14,8 +14,25 @@ internal static class BenchSetup
     public const string ApiSecret = "api-secret";
     public const string KeyId = "bench-rsa";
 
+    /// <summary>The user-flow client (authorization code with PKCE, refresh tokens) of the code and refresh variants.</summary>
+    public const string WebClientId = "bench-web";
+    public const string RedirectUri = "http://127.0.0.1/cb";
+    public const string SubjectId = "alice";
+
+    /// <summary>What a refresh token of the pool holds: an API scope and offline_access, no openid (so no id_token on refresh).</summary>
+    public const string RefreshScope = "api1 offline_access";
+
+    /// <summary>What a code of the pool holds: an id_token, an access token and a refresh token.</summary>
+    public const string CodeScope = "openid api1 offline_access";
+
+    /// <summary>One PKCE verifier for every pooled code (the server's work per redemption is the same as with a fresh one).</summary>
+    public const string CodeVerifier = "bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
+
     /// <summary>client_secret_basic for bench:secret.</summary>
     public static readonly string BasicHeader = "Basic " + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(ClientId + ":" + ClientSecret));
+
+    /// <summary>client_secret_basic for bench-web:secret.</summary>
+    public static readonly string WebBasicHeader = "Basic " + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(WebClientId + ":" + ClientSecret));
 
     public static RSA LoadRsa(string pemPath)
     {

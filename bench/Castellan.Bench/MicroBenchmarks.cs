@@ -30,6 +30,8 @@ public class TokenCreationBenchmarks
     private static readonly Dictionary<string, object> TypHeader = new() { ["typ"] = "at+jwt" };
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly JwtAccessTokenCreator _creator = new();
+    private readonly IdentityTokenCreator _identityCreator = new();
+    private IdentityTokenDescriptor _identityDescriptor = null!;
     private RSA _rsa = null!;
     private string _floorHeader = null!;
     private SigningCredentials _rsaCredentials = null!;
@@ -65,6 +67,19 @@ public class TokenCreationBenchmarks
             LifetimeSeconds = 3600,
         };
         _payload = JwtAccessTokenCreator.WritePayload(_descriptor);
+        _identityDescriptor = new IdentityTokenDescriptor
+        {
+            Issuer = _descriptor.Issuer,
+            ClientId = BenchSetup.WebClientId,
+            Subject = BenchSetup.SubjectId,
+            IssuedAt = _descriptor.IssuedAt,
+            LifetimeSeconds = 300,
+            AuthTime = _descriptor.IssuedAt,
+            Nonce = "bench-nonce",
+            SessionId = "bench-session",
+            Amr = ["pwd"],
+            AccessToken = _creator.Create(_descriptor, _rsaRing),
+        };
         _token = _creator.Create(_descriptor, _rsaRing)!;
         _validation = new TokenValidationParameters
         {
@@ -98,6 +113,9 @@ public class TokenCreationBenchmarks
 
     [Benchmark(Description = "Castellan JwtAccessTokenCreator (RS256)")]
     public string? CastellanRs256() => _creator.Create(_descriptor, _rsaRing);
+
+    [Benchmark(Description = "Castellan IdentityTokenCreator (RS256, nonce, sid, at_hash)")]
+    public string IdentityTokenRs256() => _identityCreator.Create(_identityDescriptor, _rsaRing);
 
     [Benchmark(Description = "Castellan JwtAccessTokenCreator (ES256)")]
     public string? CastellanEs256() => _creator.Create(_descriptor, _ecRing);

@@ -22,7 +22,7 @@ internal static class ChildServer
             "floor" => FloorServer.Configure(builder, keyPem, issuer),
             "openiddict-default" => OpenIddictServer.Configure(builder, keyPem, tuned: false),
             "openiddict-tuned" => OpenIddictServer.Configure(builder, keyPem, tuned: true),
-            "castellan-rs256" => CastellanServer.Configure(builder, keyPem, issuer, es256: false),
+            "castellan-rs256" or "castellan-refresh" or "castellan-code" => CastellanServer.Configure(builder, keyPem, issuer, es256: false),
             "castellan-es256" => CastellanServer.Configure(builder, keyPem, issuer, es256: true),
             "api-none" or "api-verify" or "api-jwtbearer" or "api-castellan" or "api-castellan-nocache" or "api-castellan-ref-cache" or "api-castellan-ref-nocache"
                 => ApiServer.Configure(builder, variant, keyPem, authority ?? throw new ArgumentException("API variants need the token service's URL.")),
