@@ -186,4 +186,15 @@ public sealed class LogoutTests : IAsyncLifetime
         var result = await browser.NavigateAsync(url);
         Assert.Equal("error", result.Page);
     }
+
+    [Fact]
+    public async Task Oversized_state_or_hint_shows_the_error_page()
+    {
+        var (browser, tokens) = await SignInAsync();
+        using var session = browser;
+        Assert.Equal("error", (await browser.NavigateAsync(EndSessionUrl(tokens.IdentityToken, state: new string('s', 3000)))).Page);
+        // A hint over the limit (a GET this long never passes Kestrel's request line limit, so POST).
+        var posted = await browser.PostFormAsync("connect/endsession", [new("id_token_hint", new string('a', 9000))]);
+        Assert.Equal("error", posted.Page);
+    }
 }

@@ -148,6 +148,16 @@ public sealed class UserInfoTests : TokenServerTest, IDisposable
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Oversized_and_hostile_tokens_are_invalid_token_never_a_server_error()
+    {
+        foreach (var token in new[] { new string('a', 20_000), "eyJ.eyJ.sig", "%00%0d%0a", "a.b.c.d.e" })
+        {
+            using var response = await GetAsync(token);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+    }
+
     private async Task<(string AccessToken, string IdToken)> GetTokensAsync(string scope = "openid profile api1")
     {
         var (code, request) = await AuthorizationCodeFlowTests.SignInAndGetCodeAsync(Browser, scope: scope);
