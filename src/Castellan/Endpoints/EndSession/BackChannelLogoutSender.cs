@@ -31,6 +31,9 @@ internal sealed partial class BackChannelLogoutSender(
 
     private readonly UserSessionOptions _options = options.Value.Session;
 
+    /// <summary>At most this many deliveries at once, so a logout of a session with many clients (or a burst of logouts) does not open unbounded connections.</summary>
+    private readonly SemaphoreSlim _concurrency = new(16, 16);
+
     public void Enqueue(BackChannelLogoutNotification notification)
     {
         if (!_queue.Writer.TryWrite(notification))
@@ -43,8 +46,21 @@ internal sealed partial class BackChannelLogoutSender(
     {
         await foreach (var notification in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
-            // Each delivery runs on its own, so one slow client does not hold back the others.
-            _ = DeliverAsync(notification, stoppingToken);
+            // Each delivery runs on its own, so one slow client does not hold back the others, up to the bound.
+            await _concurrency.WaitAsync(stoppingToken).ConfigureAwait(false);
+            _ = DeliverAndReleaseAsync(notification, stoppingToken);
+        }
+    }
+
+    private async Task DeliverAndReleaseAsync(BackChannelLogoutNotification notification, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await DeliverAsync(notification, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _concurrency.Release();
         }
     }
 
@@ -75,8 +91,10 @@ internal sealed partial class BackChannelLogoutSender(
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or InvalidOperationException)
+            catch (Exception ex)
             {
+                // Network errors, timeouts, a key ring that cannot be read now: logged, and tried again. Nothing may
+                // escape a delivery that nobody awaits.
                 LogAttemptFailed(logger, notification.ClientId, attempt, ex.GetType().Name);
             }
 
