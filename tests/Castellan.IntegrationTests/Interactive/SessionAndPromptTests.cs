@@ -179,4 +179,61 @@ public sealed class SessionAndPromptTests : IAsyncLifetime
         var result = await browser.NavigateAsync(new AuthorizeRequestBuilder(_server).Url(prompt: "none"));
         Assert.Equal("login_required", result.ResponseParameters["error"]);
     }
+
+    [Fact]
+    public async Task Client_sso_lifetime_forces_a_new_sign_in_for_that_client_only()
+    {
+        using var root = new TempDirectory();
+        await using var server = await InteractiveServer.StartAsync(root, c =>
+        {
+            if (c.ClientId == InteractiveServer.SpaClientId)
+            {
+                c.UserSsoLifetime = 60;
+            }
+        }, time: _time);
+        using var browser = new BrowserSession(server);
+        await AuthorizationCodeFlowTests.SignInAndGetCodeAsync(browser);
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        var web = await browser.NavigateAsync(new AuthorizeRequestBuilder(server).Url(prompt: "none"));
+        Assert.True(web.ResponseParameters.ContainsKey("code"));
+        var spa = await browser.NavigateAsync(new AuthorizeRequestBuilder(server).Url(InteractiveServer.SpaClientId, "openid api1", "https://spa.example/callback", prompt: "none"));
+        Assert.Equal("login_required", spa.ResponseParameters["error"]);
+    }
+
+    [Fact]
+    public async Task Prompt_select_account_shows_the_login_page_even_with_a_session()
+    {
+        using var browser = new BrowserSession(_server);
+        await AuthorizationCodeFlowTests.SignInAndGetCodeAsync(browser);
+        var login = await browser.NavigateAsync(new AuthorizeRequestBuilder(_server).Url(prompt: "select_account"));
+        Assert.Equal("login", login.Page);
+        // Another account may be chosen: bob signs in, and the code is his.
+        var request = new AuthorizeRequestBuilder(_server);
+        var bobLogin = await browser.NavigateAsync(request.Url(prompt: "select_account"));
+        var back = await browser.SignInAsync(bobLogin, "bob", "bob-password");
+        var tokens = await AuthorizationCodeFlowTests.RedeemAsync(_http, back.ResponseParameters["code"], request);
+        Assert.Equal("bob-2", new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.AccessToken).Subject);
+    }
+
+    [Fact]
+    public async Task Failed_logins_are_throttled_per_address_across_accounts_and_lift_after_the_window()
+    {
+        using var browser = new BrowserSession(_server);
+        var login = await browser.NavigateAsync(new AuthorizeRequestBuilder(_server).Url());
+        for (var i = 0; i < 20; i++)
+        {
+            // Twenty different (unknown) accounts from one address: no account reaches its own limit.
+            var failed = await browser.SignInAsync(login, "guess" + i, "wrong");
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, failed.Response.StatusCode);
+        }
+
+        var throttled = await browser.SignInAsync(login);
+        Assert.Equal((System.Net.HttpStatusCode)429, throttled.Response.StatusCode);
+
+        _time.Advance(TimeSpan.FromMinutes(6));
+        var fresh = await browser.NavigateAsync(new AuthorizeRequestBuilder(_server).Url());
+        var back = await browser.SignInAsync(fresh);
+        Assert.True(back.ResponseParameters.ContainsKey("code"));
+    }
 }
