@@ -20,6 +20,7 @@ internal static class PkceValidator
 
     private static readonly ProtocolError MissingChallenge = ProtocolError.InvalidRequest("code_challenge is required.");
     private static readonly ProtocolError BadChallenge = ProtocolError.InvalidRequest("code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~'.");
+    private static readonly ProtocolError BadS256Challenge = ProtocolError.InvalidRequest("An S256 code_challenge is the base64url SHA-256 of the verifier: exactly 43 characters.");
     private static readonly ProtocolError PlainRefused = ProtocolError.InvalidRequest("code_challenge_method must be S256.");
     private static readonly ProtocolError UnknownMethod = ProtocolError.InvalidRequest("code_challenge_method is not supported; use S256.");
     private static readonly ProtocolError MethodWithoutChallenge = ProtocolError.InvalidRequest("code_challenge_method was sent without code_challenge.");
@@ -59,7 +60,7 @@ internal static class PkceValidator
             // A SHA-256 in base64url without padding is exactly 43 characters.
             if (challenge.Length != 43)
             {
-                return BadChallenge;
+                return BadS256Challenge;
             }
         }
         else if (chosen == Plain)

@@ -8,16 +8,17 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Castellan.Host.Pages.Account;
 
 // Page models are public because the generated page classes expose them; they are no API.
-public sealed class LoginModel(ICastellanInteraction interaction, ICastellanSignInService signIn, ILogger<LoginModel> logger) : PageModel
+public sealed class LoginModel(ICastellanInteraction interaction, ICastellanSignInService signIn, Microsoft.Extensions.Options.IOptions<CastellanOptions> options,
+    ILogger<LoginModel> logger) : PageModel
 {
     /// <summary>One message for an unknown user, a wrong password and an inactive user, so the page does not tell which names exist.</summary>
     public const string InvalidCredentialsMessage = "Invalid username or password";
 
     public const string ThrottledMessage = "Too many attempts, try again later";
 
-    // Longer input is no credential of a user; refused before the store is asked.
-    private const int MaxUsernameLength = 256;
-    private const int MaxPasswordLength = 1024;
+    // Longer input is no credential of a user; refused before the store is asked (the engine's own limits).
+    private readonly int _maxUsernameLength = options.Value.InputLengthRestrictions.Username;
+    private readonly int _maxPasswordLength = options.Value.InputLengthRestrictions.Password;
 
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -44,7 +45,7 @@ public sealed class LoginModel(ICastellanInteraction interaction, ICastellanSign
     public async Task OnGetAsync()
     {
         await LoadAsync();
-        if (Authorization?.LoginHint is { Length: > 0 and <= MaxUsernameLength } hint)
+        if (Authorization?.LoginHint is { Length: > 0 } hint && hint.Length <= _maxUsernameLength)
         {
             Username = hint;
         }
@@ -68,7 +69,7 @@ public sealed class LoginModel(ICastellanInteraction interaction, ICastellanSign
         }
 
         if (string.IsNullOrEmpty(Username) || string.IsNullOrEmpty(password)
-            || Username.Length > MaxUsernameLength || password.Length > MaxPasswordLength)
+            || Username.Length > _maxUsernameLength || password.Length > _maxPasswordLength)
         {
             return await FailAsync(SignInStatus.InvalidCredentials, retryAfter: null);
         }
