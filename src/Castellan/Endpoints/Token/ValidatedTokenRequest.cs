@@ -55,6 +55,21 @@ internal sealed record UserGrant
 
     /// <summary>Every scope the grant holds (a refresh may narrow the access token below it, never the grant).</summary>
     public required IReadOnlyList<string> GrantedScopes { get; init; }
+
+    /// <summary>The grant a stored code or refresh token continues.</summary>
+    public static UserGrant From(Stores.PersistedGrant grant, string subjectId, string familyId, Castellan.Grants.AuthorizationGrantData data) => new()
+    {
+        SubjectId = subjectId,
+        SessionId = grant.SessionId,
+        FamilyId = familyId,
+        AuthTime = DateTimeOffset.FromUnixTimeSeconds(data.AuthTime),
+        Amr = data.Amr,
+        Acr = data.Acr,
+        Nonce = data.Nonce,
+        AuthorizedAt = DateTimeOffset.FromUnixTimeSeconds(data.AuthorizedAt),
+        ResourceIndicators = data.ResourceIndicators,
+        GrantedScopes = data.Scopes,
+    };
 }
 
 /// <summary>A token request for a user; the three user grants differ only in how they got here.</summary>

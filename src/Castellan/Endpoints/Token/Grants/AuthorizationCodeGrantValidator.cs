@@ -111,19 +111,8 @@ internal sealed partial class AuthorizationCodeGrantValidator(
             return new ProtocolError(OAuthErrors.InvalidGrant, "The granted scopes are no longer available.", granted.Error!.Description);
         }
 
-        return new ValidatedAuthorizationCodeRequest(context.Client, context.Issuer, granted.Value!, new UserGrant
-        {
-            SubjectId = grant.SubjectId,
-            SessionId = grant.SessionId,
-            FamilyId = grant.FamilyId ?? GrantHandles.NewFamilyId(),
-            AuthTime = DateTimeOffset.FromUnixTimeSeconds(data.AuthTime),
-            Amr = data.Amr,
-            Acr = data.Acr,
-            Nonce = data.Nonce,
-            AuthorizedAt = DateTimeOffset.FromUnixTimeSeconds(data.AuthorizedAt),
-            ResourceIndicators = data.ResourceIndicators,
-            GrantedScopes = data.Scopes,
-        }, key);
+        return new ValidatedAuthorizationCodeRequest(context.Client, context.Issuer, granted.Value!,
+            UserGrant.From(grant, grant.SubjectId, grant.FamilyId ?? GrantHandles.NewFamilyId(), data), key);
     }
 
     private static ProtocolError Fail(string detail) => new(OAuthErrors.InvalidGrant, InvalidCode.Description, detail);

@@ -78,19 +78,7 @@ internal sealed partial class RefreshTokenGrantValidator(
             return Fail("the user is no longer active");
         }
 
-        var user = new UserGrant
-        {
-            SubjectId = grant.SubjectId,
-            SessionId = grant.SessionId,
-            FamilyId = grant.FamilyId,
-            AuthTime = DateTimeOffset.FromUnixTimeSeconds(data.AuthTime),
-            Amr = data.Amr,
-            Acr = data.Acr,
-            Nonce = data.Nonce,
-            AuthorizedAt = DateTimeOffset.FromUnixTimeSeconds(data.AuthorizedAt),
-            ResourceIndicators = data.ResourceIndicators,
-            GrantedScopes = data.Scopes,
-        };
+        var user = UserGrant.From(grant, grant.SubjectId, grant.FamilyId, data);
 
         // RFC 6749 §6: a requested scope must not include any scope not originally granted; the access token may be
         // narrower, the grant (and the refresh token continuing it) stays as it was.
