@@ -15,7 +15,7 @@ public interface ICorsPolicyService
 internal sealed class InMemoryCorsPolicyService(InMemoryConfiguration configuration) : ICorsPolicyService
 {
     private readonly FrozenSet<string> _origins = configuration.Clients.Where(c => c.Enabled)
-        .SelectMany(c => c.AllowedCorsOrigins).Select(o => o.TrimEnd('/')).ToFrozenSet(StringComparer.Ordinal);
+        .SelectMany(c => c.AllowedCorsOrigins).ToFrozenSet(StringComparer.Ordinal);
 
     public ValueTask<bool> IsOriginAllowedAsync(string origin, CancellationToken cancellationToken) => ValueTask.FromResult(_origins.Contains(origin));
 }

@@ -118,6 +118,38 @@ internal sealed class FormRequestParser
     /// ASP.NET Core's own form collection matches names case-insensitively, so it is not used here.
     /// </summary>
     /// <summary>
+    /// The parser for requests browsers send by navigation (authorize, end-session): held to the authorize request
+    /// size, not the token endpoint's body limit.
+    /// </summary>
+    public static FormRequestParser ForBrowserRequests(InputLengthRestrictions limits) => new(new InputLengthRestrictions
+    {
+        MaxRequestBodySize = limits.MaxAuthorizeRequestSize,
+        MaxParameterCount = limits.MaxParameterCount,
+    });
+
+    /// <summary>
+    /// A GET's query or a POST's form (OIDC Core §3.1.2.1, RP-Initiated Logout §2 accept both), repeats kept for the
+    /// caller to judge. Other methods get 405 with <c>Allow: GET, POST</c>.
+    /// </summary>
+    /// <returns>The parameters, or null when the method is refused (405 written) or the request is malformed or too large.</returns>
+    public async ValueTask<IFormCollection?> ParseQueryOrFormAsync(HttpContext context)
+    {
+        if (!MethodGuard.IsGetOrPost(context))
+        {
+            return null;
+        }
+
+        if (HttpMethods.IsGet(context.Request.Method))
+        {
+            var query = context.Request.QueryString;
+            return query.HasValue ? ParseQuery(query.Value![1..]) : new FormCollection(null);
+        }
+
+        var parsed = await ParseAsync(context.Request, context.RequestAborted, keepRepeats: true).ConfigureAwait(false);
+        return parsed.IsError ? null : parsed.Value;
+    }
+
+    /// <summary>
     /// A query string (without its leading '?') as parameters with ordinal names, under the same limits as a body.
     /// </summary>
     /// <returns>The parameters, or null when the query is too large or malformed.</returns>

@@ -66,7 +66,7 @@ internal sealed class DefaultInteractionService(
             .Concat(context?.Scopes.Where(s => s.Required).Select(s => s.Name) ?? [])
             .Distinct(StringComparer.Ordinal).ToArray();
 
-        var session = await DefaultSignInServiceSession(httpContext).ConfigureAwait(false);
+        var session = await DefaultSignInService.CurrentSessionAsync(httpContext).ConfigureAwait(false);
         if (decision.Remember && context is { Client.AllowRememberConsent: true } && session is not null && granted.Length > 0)
         {
             // Remembered as exactly what was granted: a later request for more asks again.
@@ -98,10 +98,6 @@ internal sealed class DefaultInteractionService(
         => tickets.OpenError(errorId) is { } error
             ? new ErrorContext(error.Error, error.Description, error.RequestId, DateTimeOffset.FromUnixTimeSeconds(error.Time))
             : null;
-
-    private static async Task<UserSession?> DefaultSignInServiceSession(HttpContext httpContext)
-        => DefaultSignInService.ToSession(await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions
-            .AuthenticateAsync(httpContext, CastellanSessionDefaults.AuthenticationScheme).ConfigureAwait(false));
 
     /// <summary>
     /// Only a local URL of the form <c>[path base]/connect/authorize/callback?ticket=...</c> whose ticket opens: no

@@ -78,7 +78,10 @@ internal sealed partial class DefaultSignInService(
         LogSignedIn(logger, user.SubjectId);
     }
 
-    public async Task<UserSession?> GetSessionAsync(HttpContext httpContext)
+    public Task<UserSession?> GetSessionAsync(HttpContext httpContext) => CurrentSessionAsync(httpContext);
+
+    /// <summary>The session of this request (its cookie), or null; the one place the engine reads it.</summary>
+    internal static async Task<UserSession?> CurrentSessionAsync(HttpContext httpContext)
         => ToSession(await httpContext.AuthenticateAsync(CastellanSessionDefaults.AuthenticationScheme).ConfigureAwait(false));
 
     internal static UserSession? ToSession(AuthenticateResult result)
@@ -126,7 +129,7 @@ internal sealed partial class DefaultSignInService(
         await httpContext.SignInAsync(CastellanSessionDefaults.AuthenticationScheme, result.Principal, properties).ConfigureAwait(false);
     }
 
-    /// <summary>128 random bits, hex: the <c>sid</c> of OpenID Connect Front- and Back-Channel Logout.</summary>
+    /// <summary>128 random bits, base64url: the <c>sid</c> of OpenID Connect Front- and Back-Channel Logout.</summary>
     private static string NewSessionId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
 
     [LoggerMessage(3100, LogLevel.Information, "A user signed in (sub {SubjectId}).", EventName = "UserSignedIn")]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Castellan.Diagnostics;
 using Castellan.Grants;
 using Castellan.Hosting;
@@ -32,7 +31,7 @@ internal sealed class AuthorizeEndpoint(
     private static readonly ProtocolError ExpiredInteraction = ProtocolError.InvalidRequest("The sign-in took too long or its link is not valid; start again from the application.");
 
     private readonly CastellanOptions _options = options.Value;
-    private readonly FormRequestParser _queryParser = new(Limits(options.Value.InputLengthRestrictions));
+    private readonly FormRequestParser _queryParser = FormRequestParser.ForBrowserRequests(options.Value.InputLengthRestrictions);
 
     public async Task ProcessAsync(HttpContext context)
     {
@@ -110,7 +109,7 @@ internal sealed class AuthorizeEndpoint(
                 Log.InteractionRequired(logger, request!.Client.ClientId, decision.Kind.ToString());
                 var page = decision.Kind == InteractionKind.Login ? _options.UserInteraction.LoginUrl : _options.UserInteraction.ConsentUrl;
                 context.Response.Headers.CacheControl = "no-store";
-                context.Response.Redirect(PageUrl(context, page, _options.UserInteraction.ReturnUrlParameter, CallbackUrl(context, decision.Ticket!)));
+                context.Response.Redirect(InteractionPages.Url(context, page, _options.UserInteraction.ReturnUrlParameter, CallbackUrl(context, decision.Ticket!)));
                 return;
         }
 
@@ -131,25 +130,7 @@ internal sealed class AuthorizeEndpoint(
 
     private async Task<AuthorizeParameters?> ParseAsync(HttpContext context)
     {
-        IFormCollection? form;
-        if (HttpMethods.IsGet(context.Request.Method))
-        {
-            var query = context.Request.QueryString;
-            form = !query.HasValue ? new FormCollection(null) : _queryParser.ParseQuery(query.Value![1..]);
-        }
-        else if (HttpMethods.IsPost(context.Request.Method))
-        {
-            // OIDC Core §3.1.2.1: POST with a form body is the same request.
-            var parsed = await _queryParser.ParseAsync(context.Request, context.RequestAborted, keepRepeats: true).ConfigureAwait(false);
-            form = parsed.IsError ? null : parsed.Value;
-        }
-        else
-        {
-            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            context.Response.Headers.Allow = "GET, POST";
-            return null;
-        }
-
+        var form = await _queryParser.ParseQueryOrFormAsync(context).ConfigureAwait(false);
         if (form is null)
         {
             return null;
@@ -179,26 +160,18 @@ internal sealed class AuthorizeEndpoint(
 
     /// <summary>
     /// Errors that must not go to the client (unknown client, unregistered redirect URI, a broken request): the user
-    /// sees the error page. Its id carries only server-written text, so the page cannot be made to show an attacker's.
+    /// sees the error page.
     /// </summary>
     private Task ShowErrorPageAsync(HttpContext context, ProtocolError error)
     {
-        var requestId = Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+        var requestId = InteractionPages.RedirectToError(context, tickets, _options.UserInteraction, error.Error,
+            error.Description ?? "The request could not be processed.");
         Log.ErrorPage(logger, error.Error, error.Description, requestId);
-        var errorId = tickets.Protect(new ErrorTicket(error.Error, error.Description ?? "The request could not be processed.", requestId, tickets.Now));
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Redirect(PageUrl(context, _options.UserInteraction.ErrorUrl, _options.UserInteraction.ErrorIdParameter, errorId));
         return Task.CompletedTask;
     }
 
     private string CallbackUrl(HttpContext context, AuthorizeTicket ticket)
         => context.Request.PathBase + _options.Endpoints.AuthorizeCallback + "?ticket=" + tickets.Protect(ticket);
-
-    internal static string PageUrl(HttpContext context, string page, string parameter, string value)
-    {
-        var url = page.StartsWith('/') ? context.Request.PathBase + page : page;
-        return url + (url.Contains('?', StringComparison.Ordinal) ? '&' : '?') + Uri.EscapeDataString(parameter) + "=" + Uri.EscapeDataString(value);
-    }
 
     private async Task GuardAsync(HttpContext context, Func<Task> run)
     {
@@ -218,11 +191,4 @@ internal sealed class AuthorizeEndpoint(
             await ShowErrorPageAsync(context, new ProtocolError(OAuthErrors.TemporarilyUnavailable, "The server could not complete the request; try again shortly.")).ConfigureAwait(false);
         }
     }
-
-    /// <summary>Query strings are held to the authorize size limit rather than the body limit.</summary>
-    private static InputLengthRestrictions Limits(InputLengthRestrictions limits) => new()
-    {
-        MaxRequestBodySize = limits.MaxAuthorizeRequestSize,
-        MaxParameterCount = limits.MaxParameterCount,
-    };
 }

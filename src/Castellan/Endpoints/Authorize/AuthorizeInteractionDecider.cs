@@ -45,7 +45,7 @@ internal sealed class AuthorizeInteractionDecider(
         ResourceIndex index, string issuer, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var session = DefaultSignInService.ToSession(await context.AuthenticateAsync(CastellanSessionDefaults.AuthenticationScheme).ConfigureAwait(false));
+        var session = await DefaultSignInService.CurrentSessionAsync(context).ConfigureAwait(false);
         if (session is not null && !await profiles.IsActiveAsync(session.SubjectId, request.Client, "AuthorizeEndpoint", cancellationToken).ConfigureAwait(false))
         {
             // A user disabled since they signed in has no session any more.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Castellan.Endpoints.Authorize;
 using Castellan.Hosting;
 using Castellan.Interaction;
@@ -25,30 +24,15 @@ internal sealed partial class EndSessionEndpoint(
     ILogger<EndSessionEndpoint> logger)
 {
     private readonly CastellanOptions _options = options.Value;
-    private readonly FormRequestParser _parser = new(new InputLengthRestrictions
-    {
-        MaxRequestBodySize = options.Value.InputLengthRestrictions.MaxAuthorizeRequestSize,
-        MaxParameterCount = options.Value.InputLengthRestrictions.MaxParameterCount,
-    });
+    private readonly FormRequestParser _parser = FormRequestParser.ForBrowserRequests(options.Value.InputLengthRestrictions);
 
     public async Task ProcessAsync(HttpContext context)
     {
         try
         {
-            Microsoft.AspNetCore.Http.IFormCollection? form;
-            if (HttpMethods.IsGet(context.Request.Method))
+            var form = await _parser.ParseQueryOrFormAsync(context).ConfigureAwait(false);
+            if (form is null && context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed)
             {
-                form = context.Request.QueryString.HasValue ? _parser.ParseQuery(context.Request.QueryString.Value![1..]) : new FormCollection(null);
-            }
-            else if (HttpMethods.IsPost(context.Request.Method))
-            {
-                var parsed = await _parser.ParseAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
-                form = parsed.IsError ? null : parsed.Value;
-            }
-            else
-            {
-                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-                context.Response.Headers.Allow = "GET, POST";
                 return;
             }
 
@@ -69,8 +53,8 @@ internal sealed partial class EndSessionEndpoint(
 
             context.Response.Headers.CacheControl = "no-store";
             context.Response.Redirect(ticket is null
-                ? (_options.UserInteraction.LogoutUrl.StartsWith('/') ? context.Request.PathBase + _options.UserInteraction.LogoutUrl : _options.UserInteraction.LogoutUrl)
-                : AuthorizeEndpoint.PageUrl(context, _options.UserInteraction.LogoutUrl, _options.UserInteraction.LogoutIdParameter, tickets.Protect(ticket)));
+                ? InteractionPages.Url(context, _options.UserInteraction.LogoutUrl)
+                : InteractionPages.Url(context, _options.UserInteraction.LogoutUrl, _options.UserInteraction.LogoutIdParameter, tickets.Protect(ticket)));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -148,13 +132,7 @@ internal sealed partial class EndSessionEndpoint(
     }
 
     private void ShowError(HttpContext context, string description, string error = OAuthErrors.InvalidRequest)
-    {
-        var requestId = Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
-        LogRejected(logger, description, requestId);
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Redirect(AuthorizeEndpoint.PageUrl(context, _options.UserInteraction.ErrorUrl, _options.UserInteraction.ErrorIdParameter,
-            tickets.Protect(new ErrorTicket(error, description, requestId, tickets.Now))));
-    }
+        => LogRejected(logger, description, InteractionPages.RedirectToError(context, tickets, _options.UserInteraction, error, description));
 
     [LoggerMessage(3300, LogLevel.Information, "Logout request refused on the error page: {Description} Request id {RequestId}.", EventName = "EndSessionRejected")]
     private static partial void LogRejected(ILogger logger, string description, string requestId);

@@ -25,7 +25,7 @@ internal sealed partial class LogoutProcessor(
     public async ValueTask<LogoutContext> GetContextAsync(HttpContext httpContext, string? logoutId, CancellationToken cancellationToken)
     {
         var ticket = tickets.OpenLogout(logoutId);
-        var session = await CurrentSessionAsync(httpContext).ConfigureAwait(false);
+        var session = await DefaultSignInService.CurrentSessionAsync(httpContext).ConfigureAwait(false);
         var client = ticket?.ClientId is { } clientId ? await clients.FindClientByIdAsync(clientId, cancellationToken).ConfigureAwait(false) : null;
 
         // RP-Initiated Logout 1.0 §2: without an id_token_hint naming the user of this session, the request could
@@ -44,7 +44,7 @@ internal sealed partial class LogoutProcessor(
     public async ValueTask<LoggedOutContext> SignOutAsync(HttpContext httpContext, string? logoutId, CancellationToken cancellationToken)
     {
         var ticket = tickets.OpenLogout(logoutId);
-        var session = await CurrentSessionAsync(httpContext).ConfigureAwait(false);
+        var session = await DefaultSignInService.CurrentSessionAsync(httpContext).ConfigureAwait(false);
         var frontChannel = new List<string>();
         if (session is not null)
         {
@@ -97,9 +97,6 @@ internal sealed partial class LogoutProcessor(
             FrontChannelLogoutUrls = frontChannel,
         };
     }
-
-    private static async Task<UserSession?> CurrentSessionAsync(HttpContext httpContext)
-        => DefaultSignInService.ToSession(await httpContext.AuthenticateAsync(CastellanSessionDefaults.AuthenticationScheme).ConfigureAwait(false));
 
     [LoggerMessage(3200, LogLevel.Information, "A user signed out (sub {SubjectId}); {ClientCount} clients of the session are notified.", EventName = "UserSignedOut")]
     private static partial void LogSignedOut(ILogger logger, string subjectId, int clientCount);

@@ -34,10 +34,8 @@ internal sealed partial class UserInfoEndpoint(
         var cancellationToken = context.RequestAborted;
         try
         {
-            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsPost(context.Request.Method))
+            if (!MethodGuard.IsGetOrPost(context))
             {
-                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-                context.Response.Headers.Allow = "GET, POST";
                 return;
             }
 
