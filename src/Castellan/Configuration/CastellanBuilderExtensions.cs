@@ -34,6 +34,24 @@ public static class CastellanBuilderExtensions
     }
 
     /// <summary>
+    /// Reads clients, API scopes, API resources and identity resources from <typeparamref name="TSource"/> as
+    /// well (a database, with Castellan.Storage.EntityFramework). They are cached for
+    /// <see cref="CastellanOptions.ConfigurationCacheLifetime"/>, read again when the source's version changes, and
+    /// validated together with what was added in code, once per change: a change that does not validate is logged
+    /// and not used.
+    /// </summary>
+    public static ICastellanBuilder AddConfigurationSource<TSource>(this ICastellanBuilder builder)
+        where TSource : class, IConfigurationSnapshotSource
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<IConfigurationSnapshotSource, TSource>();
+        builder.Services.AddSingleton<SnapshotConfigurationStore>();
+        builder.Services.AddSingleton<IClientStore>(sp => sp.GetRequiredService<SnapshotConfigurationStore>());
+        builder.Services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<SnapshotConfigurationStore>());
+        return builder;
+    }
+
+    /// <summary>
     /// Users kept in memory, for development, tests and small fixed deployments. Passwords are hashed when the store
     /// is built. Replace <see cref="Users.IUserStore"/> for a real account system.
     /// </summary>

@@ -60,6 +60,11 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
             errors.Add("KeyManagement.RsaKeySize must be at least 2048 bits.");
         }
 
+        if (options.ConfigurationCacheLifetime < TimeSpan.Zero || options.ConfigurationCacheLifetime > TimeSpan.FromDays(1))
+        {
+            errors.Add("ConfigurationCacheLifetime must be between zero and one day.");
+        }
+
         if (keys.KeyCacheDuration <= TimeSpan.Zero)
         {
             errors.Add("KeyManagement.KeyCacheDuration must be positive.");

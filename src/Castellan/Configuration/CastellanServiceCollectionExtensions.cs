@@ -77,6 +77,7 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<IntrospectionEndpoint>();
         services.TryAddSingleton<RevocationEndpoint>();
         AddInteractive(services);
+        services.TryAddSingleton<ConfigurationRules>();
         services.TryAddSingleton<CastellanStartupValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CastellanStartupValidator>(sp => sp.GetRequiredService<CastellanStartupValidator>()));
         return new CastellanBuilder(services);

@@ -13,24 +13,42 @@ public sealed class CastellanConfigurationException(IReadOnlyList<string> errors
     public IReadOnlyList<string> Errors { get; } = errors;
 }
 
+/// <summary>The checks every configuration passes, wherever it comes from: clients, scopes and resources against each other and against the server's keys and grants.</summary>
+internal sealed class ConfigurationRules(StaticKeys staticKeys, KeyRingProvider keys, IOptions<CastellanOptions> options, Endpoints.Token.TokenRequestValidator grants)
+{
+    public List<string> Check(InMemoryConfiguration configuration)
+    {
+        var algorithms = keys.IsAutomatic
+            ? options.Value.KeyManagement.EffectiveSigningAlgorithms.ToArray()
+            : staticKeys.Signing.Select(s => s.Algorithm).Distinct().ToArray();
+        return ConfigurationValidator.Validate(configuration, algorithms, grants.SupportedGrantTypes);
+    }
+}
+
 /// <summary>
 /// Validates the configuration before the server takes requests, and loads (on first start: creates) the
 /// signing keys, so the first token request does not pay for key generation.
 /// </summary>
 internal sealed partial class CastellanStartupValidator(
     InMemoryConfiguration configuration,
+    ConfigurationRules rules,
     StaticKeys staticKeys,
     KeyRingProvider keys,
     IOptions<CastellanOptions> options,
     ISigningKeyStore keyStore,
-    Endpoints.Token.TokenRequestValidator grants,
     Users.InMemoryUsers users,
     ILogger<CastellanStartupValidator> logger,
-    IHostEnvironment? environment = null) : IHostedService
+    IHostEnvironment? environment = null,
+    SnapshotConfigurationStore? snapshots = null) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Validate();
+        if (snapshots is not null)
+        {
+            // The stored configuration is validated together with the in-code one; invalid, the server does not start.
+            await snapshots.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
         if (options.Value.IssuerUri is null && environment is not null && !environment.IsDevelopment())
         {
             LogInferredIssuer(logger, environment.EnvironmentName);
@@ -44,20 +62,32 @@ internal sealed partial class CastellanStartupValidator(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Options, and clients, scopes and resources from code and from the configuration store together.</summary>
+    public async Task ValidateWithStoreAsync(CancellationToken cancellationToken)
+    {
+        Validate();
+        if (snapshots is not null)
+        {
+            await snapshots.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Options, clients, scopes and resources, without touching the key store.</summary>
     /// <exception cref="CastellanConfigurationException">Clients, scopes or resources do not fit together.</exception>
     /// <exception cref="OptionsValidationException">Invalid <see cref="CastellanOptions"/>.</exception>
+    /// <remarks>
+    /// With a configuration store, the in-code part is validated here on its own only when no store is registered:
+    /// its clients may name scopes that live in the store. <see cref="SnapshotConfigurationStore"/> validates both
+    /// together.
+    /// </remarks>
     public void Validate()
     {
-        var algorithms = keys.IsAutomatic
-            ? options.Value.KeyManagement.EffectiveSigningAlgorithms.ToArray()
-            : staticKeys.Signing.Select(s => s.Algorithm).Distinct().ToArray();
         if (!keys.IsAutomatic && staticKeys.Signing.Count == 0)
         {
             throw new CastellanConfigurationException(["Automatic key management is disabled and no signing credential was added; call AddSigningCredential(...) or enable KeyManagement."]);
         }
 
-        var errors = ConfigurationValidator.Validate(configuration, algorithms, grants.SupportedGrantTypes);
+        var errors = snapshots is null ? rules.Check(configuration) : [];
         errors.AddRange(ConfigurationValidator.ValidateUsers(users.Users));
         if (errors.Count > 0)
         {

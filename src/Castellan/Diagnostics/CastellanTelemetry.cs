@@ -32,5 +32,7 @@ internal static class CastellanTelemetry
 
     public static readonly Counter<long> UserLogouts = Meter.CreateCounter<long>("castellan.session.logouts", description: "User sessions ended.");
 
+    public static readonly Counter<long> ConfigurationReloads = Meter.CreateCounter<long>("castellan.configuration.reloads", description: "Checks of the configuration store that changed something or failed, tagged result=loaded|invalid|failed.");
+
     public static KeyValuePair<string, object?> ErrorTag(string error) => new("error", error);
 }

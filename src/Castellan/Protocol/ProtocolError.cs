@@ -12,6 +12,23 @@ internal sealed record ProtocolError(string Error, string? Description = null, s
     public static readonly ProtocolError MissingGrantType = new(OAuthErrors.InvalidRequest, "The grant_type parameter is missing.");
     public static readonly ProtocolError ServerError = new(OAuthErrors.ServerError, "The server could not complete the request.");
 
+    /// <summary>A store (the database) is unreachable: 503 with <c>Retry-After</c>; the request can be repeated as it was.</summary>
+    public static readonly ProtocolError Unavailable = new(OAuthErrors.TemporarilyUnavailable, "The server is temporarily unavailable; try again shortly.");
+
+    /// <summary>The answer to an exception an endpoint did not expect: <see cref="Unavailable"/> when a store is down, else <see cref="ServerError"/>.</summary>
+    public static ProtocolError ForFailure(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Stores.StoreUnavailableException)
+            {
+                return Unavailable;
+            }
+        }
+
+        return ServerError;
+    }
+
     public static ProtocolError InvalidRequest(string description, string? logDetail = null) => new(OAuthErrors.InvalidRequest, description, logDetail);
 
     public static ProtocolError InvalidScope(string description, string? logDetail = null) => new(OAuthErrors.InvalidScope, description, logDetail);

@@ -80,7 +80,7 @@ internal sealed partial class IntrospectionEndpoint(
         {
             // Like the token endpoint: a generic server_error through the one rejection path (log, metric, body).
             LogFailed(logger, ex);
-            await RejectAsync(context, ProtocolError.ServerError).ConfigureAwait(false);
+            await RejectAsync(context, ProtocolError.ForFailure(ex)).ConfigureAwait(false);
         }
     }
 

@@ -79,7 +79,7 @@ internal sealed class TokenEndpoint(
         {
             // Infrastructure failure (store down, key store unreadable): a generic body, the details in the log.
             Log.Failed(logger, ex);
-            await RejectAsync(context, ProtocolError.ServerError, clientId).ConfigureAwait(false);
+            await RejectAsync(context, ProtocolError.ForFailure(ex), clientId).ConfigureAwait(false);
         }
     }
 

@@ -48,8 +48,14 @@ internal static class TokenResult
         {
             OAuthErrors.InvalidClient => StatusCodes.Status401Unauthorized,
             OAuthErrors.ServerError => StatusCodes.Status500InternalServerError,
+            OAuthErrors.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
             _ => StatusCodes.Status400BadRequest,
         };
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            response.Headers.RetryAfter = RetryAfterSeconds;
+        }
+
         if (status == StatusCodes.Status401Unauthorized)
         {
             response.Headers.WWWAuthenticate = "Basic realm=\"castellan\", charset=\"UTF-8\"";
@@ -57,6 +63,9 @@ internal static class TokenResult
 
         return ProtocolErrorWriter.WriteAsync(response, status, error, cancellationToken);
     }
+
+    /// <summary>How soon a client may repeat a request a store outage refused.</summary>
+    internal const string RetryAfterSeconds = "5";
 
     internal static void SetNoStore(HttpResponse response)
     {

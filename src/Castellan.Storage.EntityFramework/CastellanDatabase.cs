@@ -1,0 +1,133 @@
+using System.Data.Common;
+using Castellan.Stores;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Castellan.Storage.EntityFramework;
+
+/// <summary>
+/// Opens contexts for the configured provider and turns the database's failures into
+/// <see cref="StoreUnavailableException"/>, which the endpoints answer with 503. Also applies the migrations.
+/// </summary>
+public sealed class CastellanDatabase
+{
+    private readonly Func<CastellanDbContext> _create;
+
+    internal CastellanDatabase(EntityFrameworkStoreOptions options, Func<CastellanDbContext> create)
+    {
+        Options = options;
+        _create = create;
+    }
+
+    public EntityFrameworkStoreOptions Options { get; }
+
+    public DatabaseProvider Provider => Options.Provider;
+
+    /// <summary>A new context; the caller disposes it.</summary>
+    public CastellanDbContext CreateContext() => _create();
+
+    /// <summary>
+    /// Creates the database if needed and applies the shipped migrations. Several processes may call this at once:
+    /// EF Core's migrator holds a database lock while it works, so one migrates and the others find it done.
+    /// </summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var db = _create();
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            PrepareSqliteFile(db.Database.GetConnectionString());
+        }
+
+        await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            // Write-ahead logging lets readers go on while one connection writes; it is a property of the file, so
+            // setting it once is enough.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Migrations shipped but not applied to this database.</summary>
+    public async Task<IReadOnlyList<string>> PendingMigrationsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = _create();
+        return (await db.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToArray();
+    }
+
+    /// <summary>Migrations applied to this database.</summary>
+    public async Task<IReadOnlyList<string>> AppliedMigrationsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = _create();
+        return (await db.Database.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToArray();
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a new context, with the database's failures reported as <see cref="StoreUnavailableException"/>.</summary>
+    internal async Task<T> RunAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var db = _create();
+            return await work(db).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
+        {
+            throw new StoreUnavailableException("The database is unavailable: " + ex.GetBaseException().Message, ex);
+        }
+    }
+
+    internal Task RunAsync(Func<CastellanDbContext, Task> work, CancellationToken cancellationToken)
+        => RunAsync<bool>(async db =>
+        {
+            await work(db).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Whether the exception means the database could not do the work now (down, unreachable, busy, timed out), rather than a bug.</summary>
+    internal static bool IsUnavailable(Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is DbException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+                return true;
+            }
+        }
+
+        // Npgsql reports a server that went away mid-command, and EF a connection it could not open, as
+        // InvalidOperationException around the provider's exception, handled above; a bare one is a bug.
+        return false;
+    }
+
+    /// <summary>Whether an insert failed only because the key exists.</summary>
+    internal static bool IsDuplicateKey(DbUpdateException exception)
+        => exception.InnerException switch
+        {
+            PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
+            SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067,
+            _ => false,
+        };
+
+    private static void PrepareSqliteFile(string? connectionString)
+    {
+        // SQLite creates the file but not its folder.
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (!string.IsNullOrEmpty(file) && file != ":memory:" && Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+    }
+
+    internal static CastellanDatabase Create(IServiceProvider services, EntityFrameworkStoreOptions options)
+        => options.Provider switch
+        {
+            DatabaseProvider.PostgreSql => new CastellanDatabase(options, services.GetRequiredService<IDbContextFactory<PostgreSqlCastellanDbContext>>().CreateDbContext),
+            _ => new CastellanDatabase(options, services.GetRequiredService<IDbContextFactory<SqliteCastellanDbContext>>().CreateDbContext),
+        };
+}

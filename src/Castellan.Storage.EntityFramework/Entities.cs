@@ -1,0 +1,75 @@
+namespace Castellan.Storage.EntityFramework;
+
+// The tables. Times are UTC DateTime (timestamptz on PostgreSQL, ISO-8601 text on SQLite, which sorts and compares
+// as time does), so expiry filters run in the database on both providers.
+
+/// <summary>A row of <c>PersistedGrants</c>: a code, refresh token, reference token or remembered consent, keyed by the hash of its handle.</summary>
+public sealed class PersistedGrantRow
+{
+    public string Key { get; set; } = "";
+
+    public string Type { get; set; } = "";
+
+    public string ClientId { get; set; } = "";
+
+    public string? SubjectId { get; set; }
+
+    public string? SessionId { get; set; }
+
+    public string? FamilyId { get; set; }
+
+    public DateTime CreationTime { get; set; }
+
+    public DateTime Expiration { get; set; }
+
+    public DateTime? ConsumedTime { get; set; }
+
+    public string Data { get; set; } = "";
+}
+
+/// <summary>A row of <c>SigningKeys</c>: an automatically managed signing key, its private part Data-Protection encrypted.</summary>
+public sealed class SigningKeyRow
+{
+    public string Id { get; set; } = "";
+
+    public string Algorithm { get; set; } = "";
+
+    public DateTime Created { get; set; }
+
+    public bool DataProtected { get; set; }
+
+    public string Data { get; set; } = "";
+}
+
+/// <summary>
+/// A row of <c>Clients</c>, <c>ApiScopes</c>, <c>ApiResources</c> or <c>IdentityResources</c>: the item as the JSON
+/// the host's configuration file uses for it (secrets hashed), so that new settings need no schema change and an
+/// export reads like the file.
+/// </summary>
+public sealed class ConfigurationRow
+{
+    /// <summary>The client id, or the scope's or resource's name.</summary>
+    public string Name { get; set; } = "";
+
+    public string Json { get; set; } = "";
+
+    public DateTime Updated { get; set; }
+}
+
+/// <summary>The one row of <c>ConfigurationState</c>: a counter every configuration write increments, so nodes find out cheaply whether to read again.</summary>
+public sealed class ConfigurationStateRow
+{
+    public int Id { get; set; }
+
+    public long Version { get; set; }
+}
+
+/// <summary>A row of <c>Leases</c>: a named lock held by one node until it releases it or the lease runs out (a node that died).</summary>
+public sealed class LeaseRow
+{
+    public string Name { get; set; } = "";
+
+    public string Holder { get; set; } = "";
+
+    public DateTime Expires { get; set; }
+}

@@ -1,0 +1,159 @@
+using Castellan.Keys;
+using Castellan.Stores;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Castellan.Storage.EntityFramework;
+
+public static class EntityFrameworkStoreExtensions
+{
+    /// <summary>
+    /// Keeps Castellan's state in a database: configuration, grants, signing keys and Data Protection keys (each
+    /// can be left out in <paramref name="configure"/>). SQLite by default; PostgreSQL for several nodes.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// builder.Services.AddCastellan(o => o.IssuerUri = "https://login.example.com")
+    ///     .AddEntityFrameworkStores(store =>
+    ///     {
+    ///         store.Provider = DatabaseProvider.PostgreSql;
+    ///         store.ConnectionString = builder.Configuration.GetConnectionString("Castellan")!;
+    ///         store.MigrateOnStartup = true;
+    ///     });
+    /// </code>
+    /// </example>
+    public static ICastellanBuilder AddEntityFrameworkStores(this ICastellanBuilder builder, Action<EntityFrameworkStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new EntityFrameworkStoreOptions();
+        configure(options);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new ArgumentException("EntityFrameworkStoreOptions.ConnectionString is empty.", nameof(configure));
+        }
+
+        var services = builder.Services;
+        var timeout = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
+        switch (options.Provider)
+        {
+            case DatabaseProvider.PostgreSql:
+                services.AddPooledDbContextFactory<PostgreSqlCastellanDbContext>(db => db.UseNpgsql(options.ConnectionString, npgsql => npgsql.CommandTimeout(timeout)));
+                services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<PostgreSqlCastellanDbContext>>().CreateDbContext());
+                if (options.StoreDataProtectionKeys)
+                {
+                    services.AddDataProtection().PersistKeysToDbContext<PostgreSqlCastellanDbContext>();
+                }
+
+                break;
+            default:
+                services.AddPooledDbContextFactory<SqliteCastellanDbContext>(db => db.UseSqlite(options.ConnectionString, sqlite => sqlite.CommandTimeout(timeout)));
+                services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<SqliteCastellanDbContext>>().CreateDbContext());
+                if (options.StoreDataProtectionKeys)
+                {
+                    services.AddDataProtection().PersistKeysToDbContext<SqliteCastellanDbContext>();
+                }
+
+                break;
+        }
+
+        services.AddSingleton(sp => CastellanDatabase.Create(sp, options));
+        services.AddSingleton<Leases>();
+        services.AddSingleton<EntityFrameworkConfigurationStore>();
+        if (options.MigrateOnStartup)
+        {
+            // Before Castellan's own startup, which reads keys and configuration from the tables this creates.
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrateOnStartup>());
+        }
+
+        if (options.StoreConfiguration)
+        {
+            builder.AddConfigurationSource<EntityFrameworkConfigurationStore>();
+        }
+
+        if (options.StoreGrants)
+        {
+            services.AddSingleton<EntityFrameworkGrantStore>();
+            services.AddSingleton<IPersistedGrantStore>(sp => sp.GetRequiredService<EntityFrameworkGrantStore>());
+            if (options.EnableCleanup)
+            {
+                services.AddHostedService<GrantCleanup>();
+            }
+        }
+
+        if (options.StoreSigningKeys)
+        {
+            services.AddSingleton<ISigningKeyStore, EntityFrameworkSigningKeyStore>();
+        }
+
+        return builder;
+    }
+
+    private sealed class MigrateOnStartup(CastellanDatabase database) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => database.MigrateAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Removes expired grants in bounded batches, on every node: each batch is one statement that skips rows another
+/// node is removing, so nodes running it together neither deadlock nor wait on each other.
+/// </summary>
+internal sealed partial class GrantCleanup(IPersistedGrantStore grants, CastellanDatabase database, TimeProvider time, ILogger<GrantCleanup> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = database.Options.CleanupInterval;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // Up to a tenth more at random, so nodes started together drift apart.
+            var delay = interval + TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * interval.TotalMilliseconds / 10);
+            try
+            {
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is StoreUnavailableException)
+            {
+                LogFailed(logger, ex);
+            }
+        }
+    }
+
+    /// <returns>How many grants were removed.</returns>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var batch = database.Options.CleanupBatchSize;
+        var total = 0;
+        int removed;
+        do
+        {
+            removed = await grants.RemoveExpiredAsync(time.GetUtcNow(), batch, cancellationToken).ConfigureAwait(false);
+            total += removed;
+        }
+        while (removed == batch && !cancellationToken.IsCancellationRequested);
+
+        if (total > 0)
+        {
+            LogRemoved(logger, total);
+        }
+
+        return total;
+    }
+
+    [LoggerMessage(8000, LogLevel.Information, "Removed {Count} expired grants.", EventName = "GrantCleanup")]
+    private static partial void LogRemoved(ILogger logger, int count);
+
+    [LoggerMessage(8001, LogLevel.Warning, "Grant cleanup could not reach the database; it runs again at the next interval.", EventName = "GrantCleanupFailed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

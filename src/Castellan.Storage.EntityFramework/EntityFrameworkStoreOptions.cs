@@ -1,0 +1,49 @@
+namespace Castellan.Storage.EntityFramework;
+
+public enum DatabaseProvider
+{
+    /// <summary>One file, one node: the embedded default.</summary>
+    Sqlite,
+
+    /// <summary>A server several nodes share.</summary>
+    PostgreSql,
+}
+
+/// <summary>Where Castellan keeps its state, and which parts of it go to the database.</summary>
+public sealed class EntityFrameworkStoreOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>An ADO.NET connection string for <see cref="Provider"/>, e.g. <c>Data Source=castellan.db</c> or <c>Host=db;Database=castellan;Username=castellan;Password=...</c>.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>
+    /// Apply the shipped migrations when the application starts. Safe with several nodes starting at once (the
+    /// migrator takes a database lock). Default: false; run <c>migrate</c> (or <see cref="CastellanDatabase.MigrateAsync"/>) yourself.
+    /// </summary>
+    public bool MigrateOnStartup { get; set; }
+
+    /// <summary>Read clients, API scopes, API resources and identity resources from the database, beside those in code. Default: true.</summary>
+    public bool StoreConfiguration { get; set; } = true;
+
+    /// <summary>Keep codes, refresh tokens, reference tokens and consents in the database. Default: true.</summary>
+    public bool StoreGrants { get; set; } = true;
+
+    /// <summary>Keep the automatically managed signing keys in the database, so every node signs with the same ones. Default: true.</summary>
+    public bool StoreSigningKeys { get; set; } = true;
+
+    /// <summary>Keep the ASP.NET Core Data Protection key ring in the database, so every node reads the others' cookies and keys. Default: true.</summary>
+    public bool StoreDataProtectionKeys { get; set; } = true;
+
+    /// <summary>Remove expired grants in the background. Default: true.</summary>
+    public bool EnableCleanup { get; set; } = true;
+
+    /// <summary>How often cleanup runs (each node adds up to a tenth at random, so nodes do not run in step). Default: 5 minutes.</summary>
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many grants one cleanup statement removes at most; a run repeats until fewer are left. Default: 500.</summary>
+    public int CleanupBatchSize { get; set; } = 500;
+
+    /// <summary>How long a command may take before the store reports itself unavailable. Default: 15 seconds.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(15);
+}

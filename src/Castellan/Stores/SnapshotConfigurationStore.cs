@@ -1,0 +1,218 @@
+using System.Collections.Frozen;
+using Castellan.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Castellan.Stores;
+
+/// <summary>
+/// Clients and resources from an <see cref="IConfigurationSnapshotSource"/> together with those added in code, as
+/// one validated snapshot. Requests read the snapshot from memory and never wait for the source: once a cache
+/// lifetime has passed, the next request starts a check in the background (the source's version; the whole
+/// configuration only when that changed) and is answered from the snapshot it has.
+/// </summary>
+/// <remarks>
+/// A snapshot stays the same instances until the source changes, so the per-client and per-resource work the
+/// engine caches by instance (<c>ClientModel</c>, the resource index) is done once per change, not per request. A
+/// change that does not validate, or a source that cannot be read, leaves the last good snapshot in use: the
+/// token endpoint keeps working through a database outage for everything that does not need the database.
+/// </remarks>
+internal sealed partial class SnapshotConfigurationStore(
+    IConfigurationSnapshotSource source,
+    InMemoryConfiguration inCode,
+    ConfigurationRules rules,
+    IOptions<CastellanOptions> options,
+    TimeProvider time,
+    ILogger<SnapshotConfigurationStore> logger) : IClientStore, IResourceStore
+{
+    /// <summary>After a failed check, the next one comes sooner than a whole lifetime later.</summary>
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(5);
+
+    private readonly SemaphoreSlim _loadGate = new(1, 1);
+    private volatile Snapshot? _current;
+    private int _checking;
+
+    public ValueTask<Client?> FindClientByIdAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (current is null)
+        {
+            return FindSlowAsync(clientId, cancellationToken);
+        }
+
+        CheckIfDue(current);
+        return ValueTask.FromResult(current.Clients.GetValueOrDefault(clientId));
+    }
+
+    public ValueTask<Resources> GetAllResourcesAsync(CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (current is null)
+        {
+            return ResourcesSlowAsync(cancellationToken);
+        }
+
+        CheckIfDue(current);
+        return ValueTask.FromResult(current.Resources);
+    }
+
+    /// <summary>The version of the snapshot in use, or null before the first load.</summary>
+    public long? Version => _current?.Version;
+
+    /// <summary>Reads and validates the configuration if that has not happened yet.</summary>
+    /// <exception cref="CastellanConfigurationException">The stored and in-code configuration do not validate together.</exception>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_current is not null)
+        {
+            return;
+        }
+
+        await _loadGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_current is not null)
+            {
+                return;
+            }
+
+            var loaded = await source.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var (snapshot, errors) = Build(loaded);
+            if (errors.Count > 0)
+            {
+                throw new CastellanConfigurationException(errors);
+            }
+
+            _current = snapshot;
+            LogLoaded(logger, loaded.Version, snapshot.Clients.Count, snapshot.Resources.ApiScopes.Count, snapshot.Resources.ApiResources.Count, snapshot.Resources.IdentityResources.Count);
+        }
+        finally
+        {
+            _loadGate.Release();
+        }
+    }
+
+    /// <summary>Checks the source now rather than at the end of the cache lifetime (the admin commands of a node call it).</summary>
+    public Task RefreshAsync(CancellationToken cancellationToken) => CheckAsync(force: true, cancellationToken);
+
+    private async ValueTask<Client?> FindSlowAsync(string clientId, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return _current!.Clients.GetValueOrDefault(clientId);
+    }
+
+    private async ValueTask<Resources> ResourcesSlowAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return _current!.Resources;
+    }
+
+    private void CheckIfDue(Snapshot current)
+    {
+        if (time.GetTimestamp() < current.CheckAfter || Interlocked.CompareExchange(ref _checking, 1, 0) != 0)
+        {
+            return;
+        }
+
+        // In the background: the request that noticed is answered from the snapshot it has.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await CheckAsync(force: false, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                Volatile.Write(ref _checking, 0);
+            }
+        });
+    }
+
+    private async Task CheckAsync(bool force, CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (current is null)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await _loadGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            current = _current!;
+            if (!force && time.GetTimestamp() < current.CheckAfter)
+            {
+                return;
+            }
+
+            try
+            {
+                var version = await source.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+                if (version == current.Version)
+                {
+                    _current = current with { CheckAfter = NextCheck(options.Value.ConfigurationCacheLifetime) };
+                    return;
+                }
+
+                var loaded = await source.LoadAsync(cancellationToken).ConfigureAwait(false);
+                var (snapshot, errors) = Build(loaded);
+                if (errors.Count > 0)
+                {
+                    // Keep the last good configuration; the change is looked at again only when the version moves on,
+                    // so the error is logged once per bad change, not once per lifetime.
+                    LogRejected(logger, loaded.Version, string.Join(" ", errors));
+                    CastellanTelemetry.ConfigurationReloads.Add(1, new KeyValuePair<string, object?>("result", "invalid"));
+                    _current = current with { Version = loaded.Version, CheckAfter = NextCheck(options.Value.ConfigurationCacheLifetime) };
+                    return;
+                }
+
+                _current = snapshot;
+                CastellanTelemetry.ConfigurationReloads.Add(1, new KeyValuePair<string, object?>("result", "loaded"));
+                LogLoaded(logger, loaded.Version, snapshot.Clients.Count, snapshot.Resources.ApiScopes.Count, snapshot.Resources.ApiResources.Count, snapshot.Resources.IdentityResources.Count);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                CastellanTelemetry.ConfigurationReloads.Add(1, new KeyValuePair<string, object?>("result", "failed"));
+                LogCheckFailed(logger, ex);
+                _current = current with { CheckAfter = NextCheck(RetryAfterFailure < options.Value.ConfigurationCacheLifetime ? RetryAfterFailure : options.Value.ConfigurationCacheLifetime) };
+            }
+        }
+        finally
+        {
+            _loadGate.Release();
+        }
+    }
+
+    private (Snapshot Snapshot, List<string> Errors) Build(ConfigurationSnapshot loaded)
+    {
+        var merged = new InMemoryConfiguration();
+        merged.Clients.AddRange(inCode.Clients);
+        merged.Clients.AddRange(loaded.Clients);
+        merged.ApiScopes.AddRange(inCode.ApiScopes);
+        merged.ApiScopes.AddRange(loaded.ApiScopes);
+        merged.ApiResources.AddRange(inCode.ApiResources);
+        merged.ApiResources.AddRange(loaded.ApiResources);
+        merged.IdentityResources.AddRange(inCode.IdentityResources);
+        merged.IdentityResources.AddRange(loaded.IdentityResources);
+        var errors = rules.Check(merged);
+        var clients = merged.Clients.GroupBy(c => c.ClientId, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var snapshot = new Snapshot(loaded.Version, clients, new Resources(merged.ApiScopes, merged.ApiResources, merged.IdentityResources),
+            NextCheck(options.Value.ConfigurationCacheLifetime));
+        return (snapshot, errors);
+    }
+
+    private long NextCheck(TimeSpan after) => time.GetTimestamp() + (long)(after.TotalSeconds * time.TimestampFrequency);
+
+    private sealed record Snapshot(long Version, FrozenDictionary<string, Client> Clients, Resources Resources, long CheckAfter);
+
+    [LoggerMessage(30, LogLevel.Information, "Configuration store version {Version} in use: {Clients} clients, {ApiScopes} API scopes, {ApiResources} API resources, {IdentityResources} identity resources (with those configured in code).", EventName = "ConfigurationStoreLoaded")]
+    private static partial void LogLoaded(ILogger logger, long version, int clients, int apiScopes, int apiResources, int identityResources);
+
+    [LoggerMessage(31, LogLevel.Error, "Configuration store version {Version} is not used, the previous one stays: {Errors}", EventName = "ConfigurationStoreChangeRejected")]
+    private static partial void LogRejected(ILogger logger, long version, string errors);
+
+    [LoggerMessage(32, LogLevel.Warning, "The configuration store could not be read; the cached configuration stays in use and the store is asked again shortly.", EventName = "ConfigurationStoreUnavailable")]
+    private static partial void LogCheckFailed(ILogger logger, Exception exception);
+}
