@@ -60,21 +60,49 @@ public static partial class CastellanHostApp
         HostConfiguration.BindOptions(builder.Configuration, options);
         var keyPath = Path.Combine(builder.Environment.ContentRootPath, options.KeyManagement.KeyPath);
         var dataProtectionKeys = DataProtectionFolder(builder, keyPath);
+        var storage = HostStorage.Resolve(builder.Configuration, builder.Environment.ContentRootPath, keyPath);
+
+        // A Data Protection folder the operator named is used with a database too.
+        var dataProtectionFolderConfigured = builder.Configuration[$"{HostConfiguration.SectionName}:DataProtection:Path"] is { Length: > 0 };
+        storage = storage with { DataProtectionInDatabase = storage.IsDatabase && !dataProtectionFolderConfigured };
+        builder.Services.AddSingleton(storage);
 
         // Registered before Data Protection's and Castellan's own startup (which write the first keys), so the
         // folders exist owner-only before anything is written; run only when the server starts: check-config and
-        // the key commands create nothing.
-        builder.Services.AddHostedService(services => new FolderPreparation([
-            (keyPath, $"{HostConfiguration.SectionName}:KeyManagement:KeyPath"),
-            (dataProtectionKeys.Folder, dataProtectionKeys.Setting),
-        ], services.GetRequiredService<ILoggerFactory>().CreateLogger("Castellan.Host")));
-        var dataProtectionFolder = ConfigureDataProtection(builder, dataProtectionKeys.Folder);
+        // the key commands create nothing. With a database, the keys are in it, and the SQLite file's folder is
+        // the one to keep private.
+        var folders = new List<(string, string)>();
+        if (!storage.IsDatabase)
+        {
+            folders.Add((keyPath, $"{HostConfiguration.SectionName}:KeyManagement:KeyPath"));
+        }
+        else if (storage.SqliteFolder is { } sqliteFolder)
+        {
+            folders.Add((sqliteFolder, storage.SqliteFolderSetting));
+        }
+
+        if (!storage.DataProtectionInDatabase)
+        {
+            folders.Add((dataProtectionKeys.Folder, dataProtectionKeys.Setting));
+        }
+
+        var unencryptedDataProtection = ConfigureDataProtection(builder, storage.DataProtectionInDatabase ? null : dataProtectionKeys.Folder);
+        if (unencryptedDataProtection is not null && storage.DataProtectionInDatabase)
+        {
+            unencryptedDataProtection = "the database (" + storage.Describe() + ")";
+        }
 
         var castellan = builder.Services.AddCastellan(o => HostConfiguration.BindOptions(builder.Configuration, o));
         castellan.AddInMemoryClients(loaded.Clients)
             .AddInMemoryApiScopes(loaded.ApiScopes)
             .AddInMemoryApiResources(loaded.ApiResources)
             .AddInMemoryIdentityResources(loaded.IdentityResources);
+        storage.AddTo(castellan);
+
+        // First of all hosted services, before the migration (which creates the SQLite file) and Castellan's own
+        // startup (which writes the first keys).
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(services =>
+            new FolderPreparation(folders, services.GetRequiredService<ILoggerFactory>().CreateLogger("Castellan.Host"))));
         if (loaded.TestUsers.Count > 0)
         {
             castellan.AddTestUsers(loaded.TestUsers);
@@ -96,10 +124,12 @@ public static partial class CastellanHostApp
             LogDemo(logger, DemoConfiguration.ClientId);
         }
 
-        if (dataProtectionFolder is not null)
+        if (unencryptedDataProtection is not null)
         {
-            LogUnencryptedDataProtection(logger, dataProtectionFolder);
+            LogUnencryptedDataProtection(logger, unencryptedDataProtection);
         }
+
+        LogStorage(logger, storage.Describe());
 
         app.Lifetime.ApplicationStarted.Register(() => LogListening(logger, string.Join(", ", app.Urls)));
         // First, so that every answer of a page has the headers, also one the rate limiter gives.
@@ -288,17 +318,20 @@ public static partial class CastellanHostApp
     /// <c>CertificatePassword</c>.
     /// </summary>
     /// <returns>The Data Protection key folder when its keys are stored unencrypted, else null.</returns>
-    private static string? ConfigureDataProtection(WebApplicationBuilder builder, string folder)
+    /// <param name="folder">The key folder; null when the keys live in the database (its store registers itself).</param>
+    private static string? ConfigureDataProtection(WebApplicationBuilder builder, string? folder)
     {
         var section = builder.Configuration.GetSection($"{HostConfiguration.SectionName}:DataProtection");
         var contentRoot = builder.Environment.ContentRootPath;
-        var dataProtection = builder.Services.AddDataProtection()
-            .SetApplicationName("Castellan")
-            .PersistKeysToFileSystem(new DirectoryInfo(folder));
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Castellan");
+        if (folder is not null)
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(folder));
+        }
 
         if (section["CertificatePath"] is not { Length: > 0 } certificatePath)
         {
-            return folder;
+            return folder ?? "";
         }
 
         certificatePath = Path.Combine(contentRoot, certificatePath);
@@ -328,6 +361,9 @@ public static partial class CastellanHostApp
 
     [LoggerMessage(12, LogLevel.Warning, "The Data Protection keys in {Folder}, which encrypt the signing keys, are stored unencrypted. Set Castellan:DataProtection:CertificatePath to encrypt them (see docs/key-management.md).", EventName = "DataProtectionUnencrypted")]
     private static partial void LogUnencryptedDataProtection(ILogger logger, string folder);
+
+    [LoggerMessage(14, LogLevel.Information, "Storage: {Storage}.", EventName = "Storage")]
+    private static partial void LogStorage(ILogger logger, string storage);
 
     [LoggerMessage(13, LogLevel.Warning, "The key folder {Folder} ({Setting}) can be read or entered by other users; restrict it with `chmod 700`.", EventName = "KeyFolderOpen")]
     private static partial void LogFolderOpen(ILogger logger, string folder, string setting);

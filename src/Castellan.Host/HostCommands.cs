@@ -10,7 +10,7 @@ namespace Castellan.Host;
 /// </summary>
 internal static class HostCommands
 {
-    private static readonly string[] Names = ["check-config", "keys", "new-secret", "hash-secret", "help", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Names = ["check-config", "migrate", "keys", "new-secret", "hash-secret", "help", "--help", "-h", "-?", "--version"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
@@ -22,10 +22,17 @@ internal static class HostCommands
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        check.SetAction(result => WithValidatedAppAsync([.. result.UnmatchedTokens], error, app => Task.FromResult(CheckConfig(app, output))));
+        check.SetAction(result => WithValidatedAppAsync([.. result.UnmatchedTokens], error, app => Task.FromResult(CheckConfig(app, output)), notes: output));
         root.Subcommands.Add(check);
 
-        var keys = new Command("keys", "Lists the signing keys in the key folder and where each stands (announced, signing, retired), with its dates. Reads only. Takes the same arguments as the server.")
+        var migrate = new Command("migrate", "Creates Castellan's tables in the database, or brings them up to this version (Castellan:Storage:Provider, ConnectionStrings:Castellan). Safe while other nodes run or start at the same time. Takes the same arguments as the server.")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        migrate.SetAction((result, cancellationToken) => MigrateAsync([.. result.UnmatchedTokens], output, error, cancellationToken));
+        root.Subcommands.Add(migrate);
+
+        var keys = new Command("keys", "Lists the signing keys in the key store (the database, or the key folder with in-memory storage) and where each stands (announced, signing, retired), with its dates. Reads only (with a database, it first applies pending migrations, as the server would). Takes the same arguments as the server.")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
@@ -33,7 +40,7 @@ internal static class HostCommands
             provider => ListKeysAsync(provider, output, cancellationToken)));
 
         var algorithm = new Option<string?>("--algorithm") { Description = "Only this algorithm (RS256, PS256, ES256); default: every configured one." };
-        var rotate = new Command("rotate", "Creates a successor key now, in the key folder. Running servers publish it at their next key reload (KeyManagement.KeyCacheDuration) or restart; it starts signing after KeyManagement.PropagationTime, like a scheduled successor, and the schedule then counts from it.")
+        var rotate = new Command("rotate", "Creates a successor key now, in the key store. Running servers publish it at their next key reload (KeyManagement.KeyCacheDuration) or restart; it starts signing after KeyManagement.PropagationTime, like a scheduled successor, and the schedule then counts from it.")
         {
             algorithm,
         };
@@ -73,13 +80,94 @@ internal static class HostCommands
     /// Builds the app as the server would (same configuration, key folder, Data Protection), without starting it,
     /// runs the startup checks and hands it over; operator mistakes become a message and exit code 2.
     /// </summary>
-    private static async Task<int> WithValidatedAppAsync(string[] args, TextWriter error, Func<WebApplication, Task<int>> action)
+    /// <param name="prepareDatabase">Apply the migrations first when the server would (Castellan:Storage:MigrateOnStartup), for commands that work on the database.</param>
+    /// <param name="notes">Where to say that the database's part of the configuration could not be checked.</param>
+    private static async Task<int> WithValidatedAppAsync(string[] args, TextWriter error, Func<WebApplication, Task<int>> action, bool prepareDatabase = false, TextWriter? notes = null)
     {
         try
         {
             await using var app = CastellanHostApp.Build(args, builder => builder.Logging.ClearProviders());
-            app.Services.ValidateCastellanConfiguration();
+            await ValidateAsync(app, prepareDatabase, notes ?? TextWriter.Null, CancellationToken.None).ConfigureAwait(false);
             return await action(app).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (OperatorErrors.Is(ex))
+        {
+            error.WriteLine(OperatorErrors.Describe(ex));
+            return OperatorErrors.ExitCode;
+        }
+    }
+
+    /// <summary>
+    /// The startup checks, with the database's configuration when there is one. A database without Castellan's
+    /// tables (not created or not migrated yet) holds no configuration, so then the configuration file is checked
+    /// alone, and <paramref name="notes"/> says so.
+    /// </summary>
+    private static async Task ValidateAsync(WebApplication app, bool prepareDatabase, TextWriter notes, CancellationToken cancellationToken)
+    {
+        var storage = app.Services.GetRequiredService<HostStorage>();
+        var validator = app.Services.GetRequiredService<CastellanStartupValidator>();
+        if (!storage.IsDatabase)
+        {
+            validator.Validate();
+            return;
+        }
+
+        var database = app.Services.GetRequiredService<Castellan.Storage.EntityFramework.CastellanDatabase>();
+        if (prepareDatabase && storage.MigrateOnStartup)
+        {
+            await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (storage.SqliteFolder is not null && !File.Exists(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(storage.ConnectionString).DataSource)
+                 || (await PendingAsync(database, cancellationToken).ConfigureAwait(false)).Count > 0)
+        {
+            validator.ValidateInCode();
+            await notes.WriteLineAsync($"The database ({storage.Describe()}) has no Castellan tables yet, or needs `migrate`: only the configuration file was checked.").ConfigureAwait(false);
+            return;
+        }
+
+        await validator.ValidateWithStoreAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IReadOnlyList<string>> PendingAsync(Castellan.Storage.EntityFramework.CastellanDatabase database, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await database.PendingMigrationsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Castellan.Storage.EntityFramework.CastellanDatabase.IsUnavailable(ex, cancellationToken))
+        {
+            throw new Castellan.Stores.StoreUnavailableException("The database is unavailable: " + ex.GetBaseException().Message, ex);
+        }
+    }
+
+    private static async Task<int> MigrateAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Not validated first: the configuration file may name scopes and clients only the database has.
+            await using var app = CastellanHostApp.Build(args, builder => builder.Logging.ClearProviders());
+            var storage = app.Services.GetRequiredService<HostStorage>();
+            if (!storage.IsDatabase)
+            {
+                output.WriteLine("Castellan:Storage:Provider is InMemory: there is no database to migrate.");
+                return 0;
+            }
+
+            var database = app.Services.GetRequiredService<Castellan.Storage.EntityFramework.CastellanDatabase>();
+            var pending = await PendingAsync(database, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Castellan.Storage.EntityFramework.CastellanDatabase.IsUnavailable(ex, cancellationToken))
+            {
+                throw new Castellan.Stores.StoreUnavailableException("The database is unavailable: " + ex.GetBaseException().Message, ex);
+            }
+
+            output.WriteLine(pending.Count == 0
+                ? $"{storage.Describe()} is up to date."
+                : $"{storage.Describe()}: applied {string.Join(", ", pending)}.");
+            return 0;
         }
         catch (Exception ex) when (OperatorErrors.Is(ex))
         {
@@ -120,7 +208,7 @@ internal static class HostCommands
                 }
 
                 return action(provider);
-            }).ConfigureAwait(false);
+            }, prepareDatabase: true).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException)
         {
@@ -153,7 +241,7 @@ internal static class HostCommands
         foreach (var name in algorithms)
         {
             var id = await provider.RotateAsync(name, cancellationToken).ConfigureAwait(false);
-            output.WriteLine($"Created {name} key {id} in the key folder. Running servers publish it at their next key reload (KeyManagement.KeyCacheDuration) or restart; it signs after KeyManagement.PropagationTime.");
+            output.WriteLine($"Created {name} key {id} in the key store. Running servers publish it at their next key reload (KeyManagement.KeyCacheDuration) or restart; it signs after KeyManagement.PropagationTime.");
         }
 
         return await ListKeysAsync(provider, output, cancellationToken).ConfigureAwait(false);

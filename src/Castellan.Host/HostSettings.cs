@@ -22,6 +22,8 @@ internal sealed class HostSettings
 
     public UserSessionOptions Session { get; } = new();
 
+    public TimeSpan ConfigurationCacheLifetime { get; set; }
+
     // The configuration model
     public List<Client> Clients { get; set; } = [];
 
@@ -47,6 +49,9 @@ internal sealed class HostSettings
 
     public DataProtectionSettings DataProtection { get; } = new();
 
+    /// <summary>Where clients, grants, keys and Data Protection keys are kept (docs/storage.md).</summary>
+    public StorageSettings Storage { get; } = new();
+
     /// <summary>How the sign-in pages look: product name, logo, colour, footer.</summary>
     public BrandingSettings Branding { get; } = new();
 
@@ -67,6 +72,18 @@ internal sealed class HostSettings
         public string? Algorithm { get; set; }
 
         public string? Password { get; set; }
+    }
+
+    internal sealed class StorageSettings
+    {
+        /// <summary>Sqlite (the default: a file in the data folder), PostgreSql, or InMemory (nothing survives a restart but the key folder).</summary>
+        public HostStorageProvider Provider { get; set; } = HostStorageProvider.Sqlite;
+
+        /// <summary>Apply the shipped migrations when the server starts. Default: true; safe with several nodes starting at once.</summary>
+        public bool MigrateOnStartup { get; set; } = true;
+
+        /// <summary>How often expired grants are removed. Default: 5 minutes.</summary>
+        public TimeSpan? CleanupInterval { get; set; }
     }
 
     internal sealed class DataProtectionSettings
@@ -105,4 +122,11 @@ internal sealed class HostSettings
 
         public bool IsActive { get; set; } = true;
     }
+}
+
+internal enum HostStorageProvider
+{
+    Sqlite,
+    PostgreSql,
+    InMemory,
 }

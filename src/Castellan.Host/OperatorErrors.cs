@@ -12,7 +12,7 @@ internal static class OperatorErrors
         or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
         or InvalidDataException or System.Text.Json.JsonException
         or System.Security.Cryptography.CryptographicException or ArgumentException
-        or Castellan.Keys.KeyStoreException
+        or Castellan.Keys.KeyStoreException or Castellan.Stores.StoreUnavailableException
         || IsAddressInUse(ex);
 
     public static string Describe(Exception ex) => ex switch
@@ -21,6 +21,7 @@ internal static class OperatorErrors
             "Castellan options are invalid:" + Environment.NewLine + "  - " + string.Join(Environment.NewLine + "  - ", options.Failures),
         _ when IsAddressInUse(ex) => $"{OneLine(ex.Message)} Another process is listening there; stop it, or start Castellan on another address with --urls (e.g. --urls http://127.0.0.1:5001).",
         Castellan.Keys.KeyStoreException => "The signing key folder cannot be used. " + ex.Message + " Set Castellan:KeyManagement:KeyPath to a folder this user may write.",
+        Castellan.Stores.StoreUnavailableException => ex.Message + " Check ConnectionStrings:Castellan and that the database server is running.",
         InvalidDataException or System.Text.Json.JsonException => "A configuration file is not valid JSON: " + ex.Message,
         System.Security.Cryptography.CryptographicException or ArgumentException => "The signing key could not be loaded: " + ex.Message,
         _ => ex.Message,

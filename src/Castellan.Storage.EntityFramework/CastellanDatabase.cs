@@ -118,9 +118,36 @@ public sealed class CastellanDatabase
     {
         // SQLite creates the file but not its folder.
         var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        if (!string.IsNullOrEmpty(file) && file != ":memory:" && Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder)
+        if (!string.IsNullOrEmpty(file) && file != ":memory:" && Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder && !Directory.Exists(folder))
         {
-            Directory.CreateDirectory(folder);
+            // The file holds signing keys and the Data Protection keys that decrypt them: a new folder is the owner's alone.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(folder);
+            }
+            else
+            {
+                Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
+        // SQLite would create the file with the process's default mode; its WAL and shared-memory files take the
+        // file's mode, so creating it owner-only here keeps all three private.
+        if (!string.IsNullOrEmpty(file) && file != ":memory:" && !File.Exists(file) && !OperatingSystem.IsWindows())
+        {
+            try
+            {
+                using var created = new FileStream(file, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+            catch (IOException) when (File.Exists(file))
+            {
+                // Another node or process created it first.
+            }
         }
     }
 

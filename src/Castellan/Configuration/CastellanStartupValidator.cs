@@ -62,6 +62,16 @@ internal sealed partial class CastellanStartupValidator(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Options, and the clients, scopes and resources in code alone, also with a configuration store registered (which is then empty or unreachable).</summary>
+    public void ValidateInCode()
+    {
+        Validate();
+        if (snapshots is not null && rules.Check(configuration) is { Count: > 0 } errors)
+        {
+            throw new CastellanConfigurationException(errors);
+        }
+    }
+
     /// <summary>Options, and clients, scopes and resources from code and from the configuration store together.</summary>
     public async Task ValidateWithStoreAsync(CancellationToken cancellationToken)
     {

@@ -115,7 +115,9 @@ public sealed class HostCommandTests
         var line = Assert.Single(output.Split('\n'), l => l.StartsWith(kid, StringComparison.Ordinal));
         Assert.Contains("RS256", line, StringComparison.Ordinal);
         Assert.Contains("signing", line, StringComparison.Ordinal);
-        Assert.Single(Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*.json"));
+        // The key is in the embedded database, not in a key folder.
+        Assert.True(File.Exists(Path.Combine(root.Path, ".castellan", "castellan.db")));
+        Assert.False(Directory.Exists(Path.Combine(root.Path, ".castellan", "keys")));
     }
 
     [Fact]
@@ -132,15 +134,14 @@ public sealed class HostCommandTests
 
         var (code, output, error) = await RunAsync("", "keys", "rotate", "--contentRoot", root.Path);
         Assert.True(code == 0, error);
-        var successor = Assert.Single(Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*.json"),
-            f => !f.Contains(first, StringComparison.Ordinal));
         Assert.Contains("announced", output, StringComparison.Ordinal);
 
         await using var restarted = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, port)));
         using var again = restarted.CreateClient();
         var kids = (await TestTokens.GetJwksAsync(again)).Keys.Select(k => k.Kid).ToList();
         Assert.Equal(2, kids.Count);
-        Assert.Contains(kids, k => successor.Contains(k, StringComparison.Ordinal));
+        var successor = Assert.Single(kids, k => k != first);
+        Assert.Contains($"key {successor}", output, StringComparison.Ordinal);
         Assert.Equal(first, new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await TestTokens.GetAccessTokenAsync(again, "demo-client", "demo-secret")).Kid);
 
         Assert.Equal(2, (await RunAsync("", "keys", "rotate", "--algorithm", "HS256", "--contentRoot", root.Path)).ExitCode);

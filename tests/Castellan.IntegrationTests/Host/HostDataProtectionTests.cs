@@ -43,7 +43,16 @@ public sealed class HostDataProtectionTests
             jwks = await http.GetStringAsync(".well-known/openid-configuration/jwks");
         }
 
-        var xml = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys", "dataprotection"), "key-*.xml")));
+        // With the embedded database, the Data Protection keys are rows of it.
+        string xml;
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(root.Path, ".castellan", "castellan.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT Xml FROM DataProtectionKeys";
+            xml = (string)(await command.ExecuteScalarAsync())!;
+        }
+
         Assert.Contains("EncryptedData", xml, StringComparison.Ordinal);
         Assert.DoesNotContain("<masterKey", xml, StringComparison.Ordinal);
 

@@ -113,7 +113,7 @@ public sealed class HostProductionTests
         }
 
         using var root = new TempDirectory();
-        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path))))
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, "--Castellan:Storage:Provider=InMemory"))))
         {
             using var http = host.CreateClient();
             Assert.False(string.IsNullOrEmpty(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")));
@@ -124,6 +124,31 @@ public sealed class HostProductionTests
         Assert.Equal(ownerOnly, File.GetUnixFileMode(keys));
         Assert.Equal(ownerOnly, File.GetUnixFileMode(Path.Combine(keys, "dataprotection")));
         foreach (var file in Directory.GetFiles(keys, "*", new EnumerationOptions { AttributesToSkip = 0 }))
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+    }
+
+    [Fact]
+    public async Task The_embedded_database_and_its_folder_are_created_owner_only()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using var root = new TempDirectory();
+        await using (var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path))))
+        {
+            using var http = host.CreateClient();
+            Assert.False(string.IsNullOrEmpty(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret")));
+        }
+
+        var data = Path.Combine(root.Path, ".castellan");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
+        var files = Directory.GetFiles(data, "castellan.db*");
+        Assert.Contains(files, f => f.EndsWith("castellan.db", StringComparison.Ordinal));
+        foreach (var file in files)
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         }

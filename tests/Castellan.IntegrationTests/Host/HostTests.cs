@@ -29,10 +29,38 @@ public sealed class HostTests
         var result = await TestTokens.ValidateAsync(http, token, host.BaseAddress, "api1");
         Assert.True(result.IsValid, result.Exception?.Message);
 
+        // The key was created on first start in the embedded SQLite database under the content root, encrypted; no
+        // key files.
+        var database = Path.Combine(root.Path, ".castellan", "castellan.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT Id, DataProtected, Data FROM SigningKeys";
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(jwt.Kid, reader.GetString(0));
+            Assert.True(reader.GetBoolean(1));
+            Assert.DoesNotContain("MII", reader.GetString(2), StringComparison.Ordinal);
+            Assert.False(await reader.ReadAsync());
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(root.Path, ".castellan", "keys")));
+    }
+
+    [Fact]
+    public async Task The_file_key_store_serves_when_storage_is_in_memory()
+    {
+        using var root = new TempDirectory();
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, "--Castellan:Storage:Provider=InMemory")));
+        using var http = host.CreateClient();
+        var jwt = new JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "demo-client", "demo-secret"));
+
         // The key was created on first start in the keys folder under the content root, encrypted.
         var keyFile = Assert.Single(Directory.GetFiles(Path.Combine(root.Path, ".castellan", "keys"), "castellan-key-*.json"));
         Assert.Contains(jwt.Kid, keyFile, StringComparison.Ordinal);
         Assert.Contains("\"DataProtected\": true", await File.ReadAllTextAsync(keyFile), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(root.Path, ".castellan", "castellan.db")));
     }
 
     [Fact]

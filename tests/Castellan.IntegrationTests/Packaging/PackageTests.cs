@@ -7,19 +7,19 @@ using Castellan.IntegrationTests.Infrastructure;
 namespace Castellan.IntegrationTests.Packaging;
 
 /// <summary>
-/// <c>dotnet pack Castellan.slnx</c> makes exactly the two library packages (and their symbol packages), each with the
+/// <c>dotnet pack Castellan.slnx</c> makes exactly the three library packages (and their symbol packages), each with the
 /// metadata a feed shows: id, description, license, readme, tags, and the assembly itself.
 /// </summary>
 public sealed class PackageTests
 {
-    private static readonly string[] PackageIds = ["Castellan", "Castellan.ApiProtection"];
+    private static readonly string[] PackageIds = ["Castellan", "Castellan.ApiProtection", "Castellan.Storage.EntityFramework"];
     private static readonly string[] RequiredTags = ["oauth2", "openid-connect", "oidc", "jwt", "aspnetcore", "token-server"];
 
     /// <summary>Generous: the pack itself takes seconds, but the machine may be busy building or testing.</summary>
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(10);
 
     [Fact]
-    public async Task Pack_makes_exactly_the_two_library_packages_with_their_metadata()
+    public async Task Pack_makes_exactly_the_three_library_packages_with_their_metadata()
     {
         var root = FindRepositoryRoot();
         var version = VersionPrefix(root);
