@@ -50,7 +50,9 @@ internal static class HostConfiguration
         var nothingConfigured = settings.Clients.Count == 0 && settings.ApiScopes.Count == 0 && settings.ApiResources.Count == 0
                                 && settings.IdentityResources.Count == 0;
         var demo = nothingConfigured && (environment.IsDevelopment() || settings.Demo);
-        if (nothingConfigured && !demo)
+
+        // With a database, clients and resources may all live there (added with the admin commands).
+        if (nothingConfigured && !demo && settings.Storage.Provider == HostStorageProvider.InMemory)
         {
             errors.Add($"{SectionName}: no clients, scopes or resources are configured. Configure them (docs/configuration.md), or, to try the server, " +
                        $"run in the Development environment or set {SectionName}:Demo=true to serve the demo client.");

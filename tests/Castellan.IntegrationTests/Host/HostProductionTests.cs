@@ -85,8 +85,23 @@ public sealed class HostProductionTests
     {
         using var root = new TempDirectory();
         var ex = Assert.Throws<CastellanConfigurationException>(() =>
-            CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--Castellan:IssuerUri=https://login.example.com")));
+            CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--Castellan:IssuerUri=https://login.example.com", "--Castellan:Storage:Provider=InMemory")));
         Assert.Contains(ex.Errors, e => e.Contains("no clients, scopes or resources", StringComparison.Ordinal) && e.Contains("Castellan:Demo=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Production_with_a_database_and_nothing_in_the_file_starts_without_the_demo()
+    {
+        using var root = new TempDirectory();
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.Args(root.Path, 0, "--Castellan:IssuerUri=https://login.example.com")));
+        using var http = host.CreateClient();
+
+        // The clients come from the database (the admin commands add them); the demo client is not there.
+        using var response = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = "demo-client", ["client_secret"] = "demo-secret",
+        }));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     [Theory]
