@@ -120,6 +120,13 @@ public sealed class HostProcess : IAsyncDisposable
         Assert.Fail("the host did not start listening: " + Error + Output);
     }
 
+    /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown, no flushing.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
