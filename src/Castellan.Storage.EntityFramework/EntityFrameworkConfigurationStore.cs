@@ -124,7 +124,7 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
 
     /// <summary>A write and the version increment, in one transaction; the version moves only when something changed.</summary>
     private Task<bool> WriteAsync(Func<CastellanDbContext, Task<bool>> write, CancellationToken cancellationToken)
-        => _database.RunAsync(async db =>
+        => _database.WriteAsync(async db =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             var changed = await write(db).ConfigureAwait(false);

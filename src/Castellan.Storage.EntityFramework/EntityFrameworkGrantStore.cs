@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Castellan.Stores;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,23 +10,27 @@ namespace Castellan.Storage.EntityFramework;
 /// ConsumedTime IS NULL</c> that only one caller can win, a rotation consumes and inserts in one transaction, and
 /// revocations and cleanup are set-based deletes.
 /// </summary>
+/// <remarks>
+/// The statements of the token endpoint's paths (store, consume, rotate) are written out rather than left to the
+/// change tracker: each is then one statement and one round trip, with no tracking, no savepoint and no read
+/// before the write. A consumption reads the row it consumed from the <c>UPDATE</c> itself (<c>RETURNING</c>).
+/// </remarks>
 internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IPersistedGrantStore
 {
     public Task StoreAsync(PersistedGrant grant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grant);
-        return database.RunAsync(async db =>
+        var row = ToRow(grant);
+        return database.WriteAsync(async db =>
         {
             // Almost every grant is new (its key is the hash of a fresh random handle): insert first, and overwrite
             // only when the key exists (a remembered consent given again).
-            db.PersistedGrants.Add(ToRow(grant));
             try
             {
-                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await InsertAsync(db, row, cancellationToken).ConfigureAwait(false);
             }
-            catch (DbUpdateException ex) when (CastellanDatabase.IsDuplicateKey(ex))
+            catch (DbException ex) when (CastellanDatabase.IsDuplicateKey(ex))
             {
-                var row = ToRow(grant);
                 await db.PersistedGrants.Where(g => g.Key == row.Key).ExecuteUpdateAsync(set => set
                     .SetProperty(g => g.Type, row.Type)
                     .SetProperty(g => g.ClientId, row.ClientId)
@@ -44,43 +49,51 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
         => database.RunAsync(db => ReadAsync(db, key, cancellationToken), cancellationToken);
 
     public Task<bool> RemoveAsync(string key, CancellationToken cancellationToken)
-        => database.RunAsync(async db => await db.PersistedGrants.Where(g => g.Key == key).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0,
+        => database.WriteAsync(async db => await db.PersistedGrants.Where(g => g.Key == key).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0,
             cancellationToken);
 
     public Task<PersistedGrant?> TryConsumeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
-        => database.RunAsync(async db =>
-        {
-            // Read what will be returned first: after the update wins, the row is ours, but reading it before costs
-            // the same round trip and leaves nothing to read for a loser.
-            var grant = await ReadAsync(db, key, cancellationToken).ConfigureAwait(false);
-            if (grant is null || grant.ConsumedTime is not null || grant.Expiration <= now)
-            {
-                return null;
-            }
-
-            return await ConsumeAsync(db, key, now, cancellationToken).ConfigureAwait(false) ? grant : null;
-        }, cancellationToken);
+        => database.WriteAsync(db => ConsumeAsync(db, key, now.UtcDateTime, cancellationToken), cancellationToken);
 
     public Task<PersistedGrant?> TryConsumeAndReplaceAsync(string key, PersistedGrant replacement, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(replacement);
-        return database.RunAsync(async db =>
+        var row = ToRow(replacement);
+        var at = now.UtcDateTime;
+        if (database.Provider == DatabaseProvider.PostgreSql)
         {
-            var grant = await ReadAsync(db, key, cancellationToken).ConfigureAwait(false);
-            if (grant is null || grant.ConsumedTime is not null || grant.Expiration <= now)
+            // One statement, so one round trip and atomic without a transaction: the insert runs only if the update
+            // consumed the row, and a failed insert undoes the consumption. The casts type the parameters that may
+            // be null, which an INSERT ... SELECT does not infer from the columns.
+            return database.RunAsync(async db =>
             {
-                return null;
-            }
+                var consumed = await db.PersistedGrants.FromSql($"""
+                    WITH consumed AS (
+                        UPDATE "PersistedGrants" SET "ConsumedTime" = {at}
+                        WHERE "Key" = {key} AND "ConsumedTime" IS NULL AND "Expiration" > {at}
+                        RETURNING *),
+                    replacement AS (
+                        INSERT INTO "PersistedGrants" ("Key", "Type", "ClientId", "SubjectId", "SessionId", "FamilyId", "CreationTime", "Expiration", "ConsumedTime", "Data")
+                        SELECT {row.Key}, {row.Type}, {row.ClientId}, CAST({row.SubjectId} AS text), CAST({row.SessionId} AS text), CAST({row.FamilyId} AS text),
+                            {row.CreationTime}, {row.Expiration}, CAST({row.ConsumedTime} AS timestamp with time zone), {row.Data}
+                        WHERE EXISTS (SELECT 1 FROM consumed))
+                    SELECT * FROM consumed
+                    """).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+                return Consumed(consumed);
+            }, cancellationToken);
+        }
 
+        return database.WriteAsync(async db =>
+        {
             // One transaction: the consumption and the replacement are both kept, or neither.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            if (!await ConsumeAsync(db, key, now, cancellationToken).ConfigureAwait(false))
+            var grant = await ConsumeAsync(db, key, at, cancellationToken).ConfigureAwait(false);
+            if (grant is null)
             {
                 return null;
             }
 
-            db.PersistedGrants.Add(ToRow(replacement));
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await InsertAsync(db, row, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return grant;
         }, cancellationToken);
@@ -94,14 +107,14 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
             throw new ArgumentException("Name a family, subject, session or client to remove grants by.", nameof(filter));
         }
 
-        return database.RunAsync(db => Matching(db.PersistedGrants, filter).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+        return database.WriteAsync(db => Matching(db.PersistedGrants, filter).ExecuteDeleteAsync(cancellationToken), cancellationToken);
     }
 
     public Task<int> RemoveExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var cutoff = now.UtcDateTime;
-        return database.RunAsync(db =>
+        return database.WriteAsync(db =>
         {
             if (database.Provider == DatabaseProvider.PostgreSql)
             {
@@ -130,16 +143,27 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
             return rows.Select(FromRow).ToList();
         }, cancellationToken);
 
-    private static async Task<bool> ConsumeAsync(CastellanDbContext db, string key, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The grant as it was before this caller consumed it, or null when another caller did, or it expired, or it is unknown.</summary>
+    private static async Task<PersistedGrant?> ConsumeAsync(CastellanDbContext db, string key, DateTime at, CancellationToken cancellationToken)
     {
-        var at = now.UtcDateTime;
-
-        // The decision: of all callers racing on one key (on any node), only one changes the row.
-        var changed = await db.PersistedGrants
-            .Where(g => g.Key == key && g.ConsumedTime == null && g.Expiration > at)
-            .ExecuteUpdateAsync(set => set.SetProperty(g => g.ConsumedTime, at), cancellationToken).ConfigureAwait(false);
-        return changed == 1;
+        // The decision: of all callers racing on one key (on any node), only one changes the row, and it reads the
+        // row in the same statement.
+        var consumed = await db.PersistedGrants.FromSql($"""
+            UPDATE "PersistedGrants" SET "ConsumedTime" = {at}
+            WHERE "Key" = {key} AND "ConsumedTime" IS NULL AND "Expiration" > {at}
+            RETURNING *
+            """).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+        return Consumed(consumed);
     }
+
+    // RETURNING gives the row after the update; the caller gets the grant as it was, unconsumed, as from every store.
+    private static PersistedGrant? Consumed(List<PersistedGrantRow> rows) => rows.Count == 1 ? FromRow(rows[0]) with { ConsumedTime = null } : null;
+
+    private static Task<int> InsertAsync(CastellanDbContext db, PersistedGrantRow row, CancellationToken cancellationToken)
+        => db.Database.ExecuteSqlAsync($"""
+            INSERT INTO "PersistedGrants" ("Key", "Type", "ClientId", "SubjectId", "SessionId", "FamilyId", "CreationTime", "Expiration", "ConsumedTime", "Data")
+            VALUES ({row.Key}, {row.Type}, {row.ClientId}, {row.SubjectId}, {row.SessionId}, {row.FamilyId}, {row.CreationTime}, {row.Expiration}, {row.ConsumedTime}, {row.Data})
+            """, cancellationToken);
 
     private static IQueryable<PersistedGrantRow> Matching(IQueryable<PersistedGrantRow> rows, PersistedGrantFilter filter)
     {
@@ -177,7 +201,8 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
         return row is null ? null : FromRow(row);
     }
 
-    private static PersistedGrantRow ToRow(PersistedGrant grant) => new()
+    /// <summary>The row <see cref="StoreAsync"/> writes for <paramref name="grant"/> (the benchmark seeds its pools with it, in bulk).</summary>
+    internal static PersistedGrantRow ToRow(PersistedGrant grant) => new()
     {
         Key = grant.Key,
         Type = grant.Type,

@@ -29,7 +29,7 @@ internal sealed class EntityFrameworkSigningKeyStore(CastellanDatabase database,
     public Task StoreKeyAsync(SerializedKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return database.RunAsync(async db =>
+        return database.WriteAsync(async db =>
         {
             db.SigningKeys.Add(new SigningKeyRow
             {
@@ -44,7 +44,7 @@ internal sealed class EntityFrameworkSigningKeyStore(CastellanDatabase database,
     }
 
     public Task DeleteKeyAsync(string id, CancellationToken cancellationToken)
-        => database.RunAsync(db => db.SigningKeys.Where(k => k.Id == id).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+        => database.WriteAsync(db => db.SigningKeys.Where(k => k.Id == id).ExecuteDeleteAsync(cancellationToken), cancellationToken);
 
     public Task<IAsyncDisposable> LockForKeyCreationAsync(CancellationToken cancellationToken)
         => leases.AcquireAsync(KeyCreationLease, TimeSpan.FromMinutes(2), cancellationToken);
@@ -81,7 +81,7 @@ internal sealed class Leases(CastellanDatabase database, TimeProvider time)
     }
 
     private Task<bool> TryAcquireAsync(string name, string holder, TimeSpan duration, CancellationToken cancellationToken)
-        => database.RunAsync(async db =>
+        => database.WriteAsync(async db =>
         {
             var now = time.GetUtcNow().UtcDateTime;
 
@@ -100,7 +100,7 @@ internal sealed class Leases(CastellanDatabase database, TimeProvider time)
         }, cancellationToken);
 
     private Task ReleaseAsync(string name, string holder)
-        => database.RunAsync(db => db.Leases.Where(l => l.Name == name && l.Holder == holder).ExecuteDeleteAsync(CancellationToken.None), CancellationToken.None);
+        => database.WriteAsync(db => db.Leases.Where(l => l.Name == name && l.Holder == holder).ExecuteDeleteAsync(CancellationToken.None), CancellationToken.None);
 
     private sealed class Lease(Leases leases, string name, string holder) : IAsyncDisposable
     {

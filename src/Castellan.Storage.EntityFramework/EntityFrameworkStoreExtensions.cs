@@ -51,7 +51,8 @@ public static class EntityFrameworkStoreExtensions
 
                 break;
             default:
-                services.AddPooledDbContextFactory<SqliteCastellanDbContext>(db => db.UseSqlite(options.ConnectionString, sqlite => sqlite.CommandTimeout(timeout)));
+                services.AddPooledDbContextFactory<SqliteCastellanDbContext>(db => db.UseSqlite(options.ConnectionString, sqlite => sqlite.CommandTimeout(timeout))
+                    .AddInterceptors(new SqliteConnectionSettings(options.SqliteFullSync)));
                 services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<SqliteCastellanDbContext>>().CreateDbContext());
                 if (options.StoreDataProtectionKeys)
                 {
