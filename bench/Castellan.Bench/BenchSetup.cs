@@ -29,10 +29,13 @@ internal static class BenchSetup
     public const string CodeVerifier = "bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
 
     /// <summary>client_secret_basic for bench:secret.</summary>
-    public static readonly string BasicHeader = "Basic " + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(ClientId + ":" + ClientSecret));
+    public static readonly string BasicHeader = Basic(ClientId);
+
+    /// <summary>client_secret_basic for bench-ref:secret.</summary>
+    public static readonly string ReferenceBasicHeader = Basic(ReferenceClientId);
 
     /// <summary>client_secret_basic for bench-web:secret.</summary>
-    public static readonly string WebBasicHeader = "Basic " + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(WebClientId + ":" + ClientSecret));
+    public static readonly string WebBasicHeader = Basic(WebClientId);
 
     public static RSA LoadRsa(string pemPath)
     {
@@ -42,4 +45,7 @@ internal static class BenchSetup
     }
 
     public static RsaSecurityKey RsaKey(string pemPath) => new(LoadRsa(pemPath)) { KeyId = KeyId };
+
+    /// <summary>The client_secret_basic header value for <paramref name="clientId"/> and the shared secret.</summary>
+    public static string Basic(string clientId) => "Basic " + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(clientId + ":" + ClientSecret));
 }

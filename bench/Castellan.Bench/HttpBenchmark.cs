@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Castellan.Storage.EntityFramework;
 
 namespace Castellan.Bench;
 
@@ -15,9 +16,12 @@ namespace Castellan.Bench;
 /// </summary>
 internal static class HttpBenchmark
 {
-    private static readonly string[] TokenVariants = ["floor", "castellan-rs256", PublishedHost.Variant, "castellan-es256", "openiddict-tuned", "openiddict-default", NodePeer.Variant];
+    // *-sqlite and *-pg: the same with the configuration and grants in a database (BenchDatabases, one per variant).
+    private static readonly string[] TokenVariants = ["floor", "castellan-rs256", "castellan-rs256-sqlite", "castellan-rs256-pg", PublishedHost.Variant, "castellan-es256", "openiddict-tuned", "openiddict-default", NodePeer.Variant];
+    // Client credentials for a reference token: no signature, one grant stored per request.
+    private static readonly string[] ReferenceVariants = ["castellan-ref", "castellan-ref-sqlite", "castellan-ref-pg"];
     // Token requests that spend a single-use grant each: refresh (rotated) and code redemption, from pools seeded before each run.
-    private static readonly string[] GrantVariants = ["castellan-refresh", NodePeer.RefreshVariant, "castellan-code", NodePeer.CodeVariant];
+    private static readonly string[] GrantVariants = ["castellan-refresh", "castellan-refresh-sqlite", "castellan-refresh-pg", NodePeer.RefreshVariant, "castellan-code", NodePeer.CodeVariant];
     private static readonly string[] ApiVariants = ["api-none", "api-verify", "api-jwtbearer", "api-castellan", "api-castellan-nocache", "api-castellan-ref-nocache", "api-castellan-ref-cache"];
 
     private sealed record Settings(int Duration, int Warmup, int Connections, int Threads, HashSet<string>? Only);
@@ -25,7 +29,7 @@ internal static class HttpBenchmark
     /// <summary>A pool of single-use grants: which kind the server seeds, and the form body each handle goes into.</summary>
     private sealed record GrantPool(string Kind, string BodyPrefix, string BodySuffix, string[] Expect)
     {
-        public static GrantPool For(string variant) => variant.EndsWith("-refresh", StringComparison.Ordinal)
+        public static GrantPool For(string variant) => variant.Contains("-refresh", StringComparison.Ordinal)
             ? new("refresh", "grant_type=refresh_token&refresh_token=", "", ["access_token", "refresh_token"])
             : new("code", "grant_type=authorization_code&code=",
                 "&redirect_uri=" + Uri.EscapeDataString(BenchSetup.RedirectUri) + "&code_verifier=" + BenchSetup.CodeVerifier,
@@ -46,6 +50,7 @@ internal static class HttpBenchmark
         var work = Directory.CreateTempSubdirectory("castellan-bench-");
         try
         {
+            await using var databases = new BenchDatabases(work.FullName);
             using var rsa = RSA.Create(2048);
             var keyPem = Path.Combine(work.FullName, "key.pem");
             await File.WriteAllTextAsync(keyPem, rsa.ExportPkcs8PrivateKeyPem());
@@ -65,8 +70,22 @@ internal static class HttpBenchmark
 
             foreach (var variant in TokenVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
             {
-                results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", tokenScript, settings, null);
+                results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", tokenScript, settings, null, databases: databases);
                 Print(results[variant]);
+            }
+
+            if (ReferenceVariants.Any(v => settings.Only is null || settings.Only.Contains(v)))
+            {
+                Console.WriteLine();
+                Console.WriteLine($"Reference-token variants: the same request as client {BenchSetup.ReferenceClientId} (AccessTokenType.Reference): no signature, a handle whose grant is stored per request; " +
+                                  "*-sqlite and *-pg keep the configuration and the grants in that database (server CPU includes PostgreSQL's processes).");
+                var referenceScript = await WriteScriptAsync(work.FullName, "reference.lua", "POST", "grant_type=client_credentials&scope=api1",
+                    [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", BenchSetup.ReferenceBasicHeader)], ["access_token"]);
+                foreach (var variant in ReferenceVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
+                {
+                    results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", referenceScript, settings, null, databases: databases);
+                    Print(results[variant]);
+                }
             }
 
             if (GrantVariants.Any(v => settings.Only is null || settings.Only.Contains(v)))
@@ -77,7 +96,7 @@ internal static class HttpBenchmark
                                   $"*-code: authorization_code with PKCE S256, scope '{BenchSetup.CodeScope}' (access token + id_token + refresh token).");
                 foreach (var variant in GrantVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
                 {
-                    results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", null, settings, null, GrantPool.For(variant), work.FullName);
+                    results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", null, settings, null, GrantPool.For(variant), work.FullName, databases);
                     Print(results[variant]);
                 }
             }
@@ -114,25 +133,33 @@ internal static class HttpBenchmark
         foreach (var variant in ApiVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
         {
             var script = variant.Contains("-ref-", StringComparison.Ordinal) ? referenceScript : jwtScript;
-            results[variant] = await MeasureAsync(variant, keyPem, authority, "/data", script, settings, tokenService);
+            results[variant] = await MeasureAsync(variant, keyPem, authority, "/data", script, settings, () => Cpu(tokenService));
             Print(results[variant]);
         }
 
         tokenService.Kill(entireProcessTree: true);
     }
 
-    private static async Task<Result> MeasureAsync(string variant, string keyPem, string? authority, string path, string? script, Settings settings, Process? companion,
-        GrantPool? pool = null, string? work = null)
+    /// <param name="companionCpu">The CPU time so far of what else serves the variant's requests (the token service of the API variants), added to the child's.</param>
+    private static async Task<Result> MeasureAsync(string variant, string keyPem, string? authority, string path, string? script, Settings settings, Func<TimeSpan>? companionCpu,
+        GrantPool? pool = null, string? work = null, BenchDatabases? databases = null)
     {
         var port = FreePort();
         Process started;
         try
         {
-            started = StartChild(variant, port, keyPem, authority);
+            var storage = databases is null ? null : await databases.ForAsync(variant);
+            if (storage is { Provider: DatabaseProvider.PostgreSql })
+            {
+                // The database server works for every request too: its processes' CPU counts as the server's.
+                companionCpu ??= databases!.PostgresCpu;
+            }
+
+            started = StartChild(variant, port, keyPem, authority, storage?.ConnectionString);
         }
         catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
         {
-            // A peer that cannot run here (no Node.js) is reported, not fatal to the other variants.
+            // A peer that cannot run here (no Node.js, no PostgreSQL) is reported, not fatal to the other variants.
             return new Result(variant, 0, 0, 0, 0, 0, 0, ex.Message);
         }
 
@@ -155,9 +182,9 @@ internal static class HttpBenchmark
                 script = await SeedPoolAsync(variant, port, pool, (int)Math.Ceiling(Math.Max(2 * rate, 2_000) * settings.Duration) + 1_000, work!, settings);
             }
 
-            var cpuBefore = Cpu(child) + (companion is null ? TimeSpan.Zero : Cpu(companion));
+            var cpuBefore = Cpu(child) + (companionCpu?.Invoke() ?? TimeSpan.Zero);
             var output = await RunWrkAsync(url, script!, settings.Duration, settings);
-            var cpuAfter = Cpu(child) + (companion is null ? TimeSpan.Zero : Cpu(companion));
+            var cpuAfter = Cpu(child) + (companionCpu?.Invoke() ?? TimeSpan.Zero);
             var values = ParseResult(output);
             var requests = values["requests"];
             var seconds = values["duration_us"] / 1e6;
@@ -207,7 +234,7 @@ internal static class HttpBenchmark
             (file, pool.BodyPrefix, pool.BodySuffix, settings.Threads));
     }
 
-    private static Process StartChild(string variant, int port, string keyPem, string? authority)
+    private static Process StartChild(string variant, int port, string keyPem, string? authority, string? database = null)
     {
         var info = variant switch
         {
@@ -231,6 +258,12 @@ internal static class HttpBenchmark
                 {
                     info.ArgumentList.Add(arg);
                 }
+            }
+
+            if (database is not null)
+            {
+                info.ArgumentList.Add("--database");
+                info.ArgumentList.Add(database);
             }
         }
 
@@ -281,7 +314,7 @@ internal static class HttpBenchmark
         {
             Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("scope", BenchSetup.Scope)]),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes(clientId + ":" + BenchSetup.ClientSecret)));
+        request.Headers.Authorization = AuthenticationHeaderValue.Parse(BenchSetup.Basic(clientId));
         using var response = await http.SendAsync(request);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.GetProperty("access_token").GetString()!;
@@ -475,6 +508,20 @@ internal static class HttpBenchmark
         {
             Console.WriteLine(FormattableString.Invariant($"  {"castellan-es256 tokens/s (target ≥ 15000)",-58} {es.RequestsPerSecond,6:F0}   {(es.RequestsPerSecond >= 15000 ? "met" : "MISSED")}"));
         }
+
+        // The database variants against the same variant in memory: the configuration is cached (so client credentials
+        // should not notice the database), a reference token or a rotation costs its statements.
+        Ratio("castellan-rs256-sqlite / castellan-rs256 (tokens/s)", "castellan-rs256-sqlite", "castellan-rs256", 0.90);
+        Ratio("castellan-rs256-pg / castellan-rs256 (tokens/s)", "castellan-rs256-pg", "castellan-rs256", 0.90);
+        Ratio("castellan-ref-sqlite / castellan-ref (tokens/s)", "castellan-ref-sqlite", "castellan-ref", 0.60);
+        Ratio("castellan-ref-pg / castellan-ref (tokens/s)", "castellan-ref-pg", "castellan-ref", 0.60);
+        Ratio("castellan-ref-sqlite / castellan-ref (server CPU per token)", "castellan-ref-sqlite", "castellan-ref", metric: r => r.CpuMicrosPerRequest);
+        Ratio("castellan-ref-pg / castellan-ref (CPU per token, with PostgreSQL)", "castellan-ref-pg", "castellan-ref", metric: r => r.CpuMicrosPerRequest);
+        Ratio("castellan-ref / castellan-rs256 (tokens/s)", "castellan-ref", "castellan-rs256");
+        Ratio("castellan-refresh-sqlite / castellan-refresh (tokens/s)", "castellan-refresh-sqlite", "castellan-refresh", 0.60);
+        Ratio("castellan-refresh-pg / castellan-refresh (tokens/s)", "castellan-refresh-pg", "castellan-refresh", 0.60);
+        Ratio("castellan-refresh-sqlite / castellan-refresh (CPU per token)", "castellan-refresh-sqlite", "castellan-refresh", metric: r => r.CpuMicrosPerRequest);
+        Ratio("castellan-refresh-pg / castellan-refresh (CPU, with PostgreSQL)", "castellan-refresh-pg", "castellan-refresh", metric: r => r.CpuMicrosPerRequest);
 
         Ratio("castellan-refresh / castellan-rs256 (client_credentials)", "castellan-refresh", "castellan-rs256", 0.80);
         Ratio("castellan-refresh / node-refresh (tokens/s)", "castellan-refresh", NodePeer.RefreshVariant, 2.00);

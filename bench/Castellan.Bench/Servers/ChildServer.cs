@@ -10,7 +10,10 @@ internal static class ChildServer
         var variant = args[0];
         var port = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
         var keyPem = args[2];
-        var authority = args.Length > 3 ? args[3] : null;
+        // [authority] [--database <provider's connection string>]
+        var database = Array.IndexOf(args, "--database");
+        var authority = args.Length > 3 && database != 3 ? args[3] : null;
+        var storage = database > 0 && BenchStorage.ProviderOf(variant) is { } provider ? new BenchStorage(provider, args[database + 1]) : null;
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -22,7 +25,9 @@ internal static class ChildServer
             "floor" => FloorServer.Configure(builder, keyPem, issuer),
             "openiddict-default" => OpenIddictServer.Configure(builder, keyPem, tuned: false),
             "openiddict-tuned" => OpenIddictServer.Configure(builder, keyPem, tuned: true),
-            "castellan-rs256" or "castellan-refresh" or "castellan-code" => CastellanServer.Configure(builder, keyPem, issuer, es256: false),
+            "castellan-rs256" or "castellan-refresh" or "castellan-code" or "castellan-ref" => CastellanServer.Configure(builder, keyPem, issuer, es256: false),
+            "castellan-rs256-sqlite" or "castellan-rs256-pg" or "castellan-ref-sqlite" or "castellan-ref-pg" or "castellan-refresh-sqlite" or "castellan-refresh-pg"
+                => CastellanServer.Configure(builder, keyPem, issuer, es256: false, storage ?? throw new ArgumentException("Database variants need --database <connection string>.")),
             "castellan-es256" => CastellanServer.Configure(builder, keyPem, issuer, es256: true),
             "api-none" or "api-verify" or "api-jwtbearer" or "api-castellan" or "api-castellan-nocache" or "api-castellan-ref-cache" or "api-castellan-ref-nocache"
                 => ApiServer.Configure(builder, variant, keyPem, authority ?? throw new ArgumentException("API variants need the token service's URL.")),
