@@ -11,9 +11,9 @@ namespace Castellan.Storage.EntityFramework;
 /// revocations and cleanup are set-based deletes.
 /// </summary>
 /// <remarks>
-/// The statements of the token endpoint's paths (store, consume, rotate) are written out rather than left to the
-/// change tracker: each is then one statement and one round trip, with no tracking, no savepoint and no read
-/// before the write. A consumption reads the row it consumed from the <c>UPDATE</c> itself (<c>RETURNING</c>).
+/// The statements of the token endpoint's paths (read, store, consume, rotate) are <see cref="GrantStatements"/>:
+/// each is one statement and one round trip, with no tracking, no savepoint and no read before the write. A
+/// consumption reads the row it consumed from the <c>UPDATE</c> itself (<c>RETURNING</c>).
 /// </remarks>
 internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IPersistedGrantStore
 {
@@ -27,7 +27,7 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
             // only when the key exists (a remembered consent given again).
             try
             {
-                await InsertAsync(db, row, cancellationToken).ConfigureAwait(false);
+                await GrantStatements.InsertAsync(db, row, cancellationToken).ConfigureAwait(false);
             }
             catch (DbException ex) when (CastellanDatabase.IsDuplicateKey(ex))
             {
@@ -62,25 +62,8 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
         var at = now.UtcDateTime;
         if (database.Provider == DatabaseProvider.PostgreSql)
         {
-            // One statement, so one round trip and atomic without a transaction: the insert runs only if the update
-            // consumed the row, and a failed insert undoes the consumption. The casts type the parameters that may
-            // be null, which an INSERT ... SELECT does not infer from the columns.
-            return database.RunAsync(async db =>
-            {
-                var consumed = await db.PersistedGrants.FromSql($"""
-                    WITH consumed AS (
-                        UPDATE "PersistedGrants" SET "ConsumedTime" = {at}
-                        WHERE "Key" = {key} AND "ConsumedTime" IS NULL AND "Expiration" > {at}
-                        RETURNING *),
-                    replacement AS (
-                        INSERT INTO "PersistedGrants" ("Key", "Type", "ClientId", "SubjectId", "SessionId", "FamilyId", "CreationTime", "Expiration", "ConsumedTime", "Data")
-                        SELECT {row.Key}, {row.Type}, {row.ClientId}, CAST({row.SubjectId} AS text), CAST({row.SessionId} AS text), CAST({row.FamilyId} AS text),
-                            {row.CreationTime}, {row.Expiration}, CAST({row.ConsumedTime} AS timestamp with time zone), {row.Data}
-                        WHERE EXISTS (SELECT 1 FROM consumed))
-                    SELECT * FROM consumed
-                    """).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
-                return Consumed(consumed);
-            }, cancellationToken);
+            return database.WriteAsync(async db => Consumed(await GrantStatements.ConsumeAndInsertAsync(db, key, at, row, cancellationToken).ConfigureAwait(false)),
+                cancellationToken);
         }
 
         return database.WriteAsync(async db =>
@@ -93,7 +76,7 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
                 return null;
             }
 
-            await InsertAsync(db, row, cancellationToken).ConfigureAwait(false);
+            await GrantStatements.InsertAsync(db, row, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return grant;
         }, cancellationToken);
@@ -145,25 +128,10 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
 
     /// <summary>The grant as it was before this caller consumed it, or null when another caller did, or it expired, or it is unknown.</summary>
     private static async Task<PersistedGrant?> ConsumeAsync(CastellanDbContext db, string key, DateTime at, CancellationToken cancellationToken)
-    {
-        // The decision: of all callers racing on one key (on any node), only one changes the row, and it reads the
-        // row in the same statement.
-        var consumed = await db.PersistedGrants.FromSql($"""
-            UPDATE "PersistedGrants" SET "ConsumedTime" = {at}
-            WHERE "Key" = {key} AND "ConsumedTime" IS NULL AND "Expiration" > {at}
-            RETURNING *
-            """).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
-        return Consumed(consumed);
-    }
+        => Consumed(await GrantStatements.ConsumeAsync(db, key, at, cancellationToken).ConfigureAwait(false));
 
     // RETURNING gives the row after the update; the caller gets the grant as it was, unconsumed, as from every store.
-    private static PersistedGrant? Consumed(List<PersistedGrantRow> rows) => rows.Count == 1 ? FromRow(rows[0]) with { ConsumedTime = null } : null;
-
-    private static Task<int> InsertAsync(CastellanDbContext db, PersistedGrantRow row, CancellationToken cancellationToken)
-        => db.Database.ExecuteSqlAsync($"""
-            INSERT INTO "PersistedGrants" ("Key", "Type", "ClientId", "SubjectId", "SessionId", "FamilyId", "CreationTime", "Expiration", "ConsumedTime", "Data")
-            VALUES ({row.Key}, {row.Type}, {row.ClientId}, {row.SubjectId}, {row.SessionId}, {row.FamilyId}, {row.CreationTime}, {row.Expiration}, {row.ConsumedTime}, {row.Data})
-            """, cancellationToken);
+    private static PersistedGrant? Consumed(PersistedGrantRow? row) => row is null ? null : FromRow(row) with { ConsumedTime = null };
 
     private static IQueryable<PersistedGrantRow> Matching(IQueryable<PersistedGrantRow> rows, PersistedGrantFilter filter)
     {
@@ -197,7 +165,7 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
 
     private static async Task<PersistedGrant?> ReadAsync(CastellanDbContext db, string key, CancellationToken cancellationToken)
     {
-        var row = await db.PersistedGrants.AsNoTracking().FirstOrDefaultAsync(g => g.Key == key, cancellationToken).ConfigureAwait(false);
+        var row = await GrantStatements.FindAsync(db, key, cancellationToken).ConfigureAwait(false);
         return row is null ? null : FromRow(row);
     }
 
