@@ -11,6 +11,9 @@ namespace Castellan.Storage.EntityFramework;
 
 public static class EntityFrameworkStoreExtensions
 {
+    /// <summary>The tag of the database's health check (it also carries <see cref="CastellanHealthChecksExtensions.ReadyTag"/>).</summary>
+    public const string DatabaseTag = "database";
+
     /// <summary>
     /// Keeps Castellan's state in a database: configuration, grants, signing keys and Data Protection keys (each
     /// can be left out in <paramref name="configure"/>). SQLite by default; PostgreSQL for several nodes.
@@ -62,6 +65,7 @@ public static class EntityFrameworkStoreExtensions
         }
 
         services.AddSingleton(sp => CastellanDatabase.Create(sp, options));
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("castellan-database", tags: [CastellanHealthChecksExtensions.ReadyTag, DatabaseTag]);
         services.AddSingleton<Leases>();
         services.AddSingleton<EntityFrameworkConfigurationStore>();
         if (options.MigrateOnStartup)
