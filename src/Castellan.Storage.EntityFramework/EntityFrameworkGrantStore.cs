@@ -74,6 +74,7 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
 
             // One transaction: the consumption and the replacement are both kept, or neither.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await LockSetsAsync(db, replacement.FamilyId, replacement.SessionId, cancellationToken).ConfigureAwait(false);
             if (!await ConsumeAsync(db, key, now, cancellationToken).ConfigureAwait(false))
             {
                 return null;
@@ -94,7 +95,41 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
             throw new ArgumentException("Name a family, subject, session or client to remove grants by.", nameof(filter));
         }
 
-        return database.RunAsync(db => Matching(db.PersistedGrants, filter).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+        return database.RunAsync(async db =>
+        {
+            if (database.Provider != DatabaseProvider.PostgreSql || (filter.FamilyId is null && filter.SessionId is null))
+            {
+                return await Matching(db.PersistedGrants, filter).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await LockSetsAsync(db, filter.FamilyId, filter.SessionId, cancellationToken).ConfigureAwait(false);
+            var removed = await Matching(db.PersistedGrants, filter).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return removed;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// On PostgreSQL, takes the transaction's locks on a family and a session, in that order, so a revocation and a
+    /// rotation in the same family (or session) run one after the other. Without them, a delete that started while a
+    /// rotation was inserting its replacement would not see the new row, and a replayed refresh token would leave its
+    /// family one member alive. SQLite has one writer at a time, which does the same.
+    /// </summary>
+    private async Task LockSetsAsync(CastellanDbContext db, string? family, string? session, CancellationToken cancellationToken)
+    {
+        if (database.Provider != DatabaseProvider.PostgreSql)
+        {
+            return;
+        }
+
+        foreach (var name in new[] { family is null ? null : "castellan-family:" + family, session is null ? null : "castellan-session:" + session })
+        {
+            if (name is not null)
+            {
+                await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))", cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     public Task<int> RemoveExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
