@@ -73,3 +73,22 @@ public sealed class LeaseRow
 
     public DateTime Expires { get; set; }
 }
+
+/// <summary>A row of <c>ServerSideSessions</c>: one single sign-on session, its ticket encrypted; the cookie holds only <see cref="Key"/>.</summary>
+public sealed class ServerSideSessionRow
+{
+    public string Key { get; set; } = "";
+
+    public string? SubjectId { get; set; }
+
+    /// <summary>The session's <c>sid</c>, as in id_tokens and logout tokens.</summary>
+    public string? SessionId { get; set; }
+
+    public DateTime Created { get; set; }
+
+    public DateTime Renewed { get; set; }
+
+    public DateTime? Expires { get; set; }
+
+    public byte[] Data { get; set; } = [];
+}

@@ -1,5 +1,7 @@
 using Castellan.Keys;
+using Castellan.Sessions;
 using Castellan.Stores;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -89,6 +91,13 @@ public static class EntityFrameworkStoreExtensions
             }
         }
 
+        if (options.StoreSessions)
+        {
+            services.AddSingleton<EntityFrameworkTicketStore>();
+            services.AddOptions<CookieAuthenticationOptions>(CastellanSessionDefaults.AuthenticationScheme)
+                .Configure<EntityFrameworkTicketStore>((cookie, store) => cookie.SessionStore = store);
+        }
+
         if (options.StoreSigningKeys)
         {
             services.AddSingleton<ISigningKeyStore, EntityFrameworkSigningKeyStore>();
@@ -147,6 +156,17 @@ internal sealed partial class GrantCleanup(IPersistedGrantStore grants, Castella
         }
         while (removed == batch && !cancellationToken.IsCancellationRequested);
 
+        // Expired sessions too, in the same bounded batches.
+        var cutoff = time.GetUtcNow().UtcDateTime;
+        do
+        {
+            removed = await database.RunAsync(db => db.ServerSideSessions
+                .Where(s => db.ServerSideSessions.Where(e => e.Expires <= cutoff).OrderBy(e => e.Expires).Take(batch).Select(e => e.Key).Contains(s.Key))
+                .ExecuteDeleteAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+            total += removed;
+        }
+        while (removed == batch && !cancellationToken.IsCancellationRequested);
+
         if (total > 0)
         {
             LogRemoved(logger, total);
@@ -155,7 +175,7 @@ internal sealed partial class GrantCleanup(IPersistedGrantStore grants, Castella
         return total;
     }
 
-    [LoggerMessage(8000, LogLevel.Information, "Removed {Count} expired grants.", EventName = "GrantCleanup")]
+    [LoggerMessage(8000, LogLevel.Information, "Removed {Count} expired grants and sessions.", EventName = "GrantCleanup")]
     private static partial void LogRemoved(ILogger logger, int count);
 
     [LoggerMessage(8001, LogLevel.Warning, "Grant cleanup could not reach the database; it runs again at the next interval.", EventName = "GrantCleanupFailed")]

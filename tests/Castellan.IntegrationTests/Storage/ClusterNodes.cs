@@ -154,6 +154,8 @@ internal sealed class ClusterBrowser : IDisposable
         }
     }
 
+    public string? CookieValue(string node, string name) => _cookies.GetCookies(new Uri(node))[name]?.Value;
+
     public static string AuthorizeUrl(string node, string challenge, string prompt = "")
         => $"{node}/connect/authorize?client_id=web&response_type=code&scope={Uri.EscapeDataString("openid api1 offline_access")}" +
            $"&redirect_uri={Uri.EscapeDataString(ClusterNodes.RedirectUri)}&state=s1&nonce=n1&code_challenge={challenge}&code_challenge_method=S256" +

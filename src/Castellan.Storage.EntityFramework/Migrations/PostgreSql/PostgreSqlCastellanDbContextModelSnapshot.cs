@@ -153,6 +153,44 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
                     b.ToTable("PersistedGrants", (string)null);
                 });
 
+            modelBuilder.Entity("Castellan.Storage.EntityFramework.ServerSideSessionRow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("Created")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime?>("Expires")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("Renewed")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("SubjectId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("Expires");
+
+                    b.HasIndex("SessionId");
+
+                    b.HasIndex("SubjectId");
+
+                    b.ToTable("ServerSideSessions", (string)null);
+                });
+
             modelBuilder.Entity("Castellan.Storage.EntityFramework.SigningKeyRow", b =>
                 {
                     b.Property<string>("Id")

@@ -148,6 +148,44 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                     b.ToTable("PersistedGrants", (string)null);
                 });
 
+            modelBuilder.Entity("Castellan.Storage.EntityFramework.ServerSideSessionRow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Created")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime?>("Expires")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Renewed")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubjectId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("Expires");
+
+                    b.HasIndex("SessionId");
+
+                    b.HasIndex("SubjectId");
+
+                    b.ToTable("ServerSideSessions", (string)null);
+                });
+
             modelBuilder.Entity("Castellan.Storage.EntityFramework.SigningKeyRow", b =>
                 {
                     b.Property<string>("Id")
