@@ -28,6 +28,8 @@ public abstract class CastellanDbContext(DbContextOptions options) : DbContext(o
 
     public DbSet<ServerSideSessionRow> ServerSideSessions => Set<ServerSideSessionRow>();
 
+    public DbSet<BackChannelLogoutRow> BackChannelLogoutDeliveries => Set<BackChannelLogoutRow>();
+
     public DbSet<ConfigurationRow> Clients => Set<ConfigurationRow>(ClientsTable);
 
     public DbSet<ConfigurationRow> ApiScopes => Set<ConfigurationRow>(ApiScopesTable);
@@ -103,6 +105,21 @@ public abstract class CastellanDbContext(DbContextOptions options) : DbContext(o
             session.HasIndex(s => s.SubjectId);
             session.HasIndex(s => s.SessionId);
             session.HasIndex(s => s.Expires);
+        });
+
+        modelBuilder.Entity<BackChannelLogoutRow>(delivery =>
+        {
+            delivery.ToTable("BackChannelLogoutDeliveries");
+            delivery.HasKey(d => d.Id);
+            delivery.Property(d => d.Id).HasMaxLength(50);
+            delivery.Property(d => d.Issuer).HasMaxLength(2048).IsRequired();
+            delivery.Property(d => d.ClientId).HasMaxLength(200).IsRequired();
+            delivery.Property(d => d.Uri).HasMaxLength(2048).IsRequired();
+            delivery.Property(d => d.SubjectId).HasMaxLength(200).IsRequired();
+            delivery.Property(d => d.SessionId).HasMaxLength(100);
+            delivery.Property(d => d.Claimant).HasMaxLength(50);
+            delivery.HasIndex(d => d.NextAttempt);
+            delivery.HasIndex(d => d.Claimant);
         });
 
         modelBuilder.Entity<LeaseRow>(lease =>

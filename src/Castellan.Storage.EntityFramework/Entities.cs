@@ -92,3 +92,28 @@ public sealed class ServerSideSessionRow
 
     public byte[] Data { get; set; } = [];
 }
+
+/// <summary>A row of <c>BackChannelLogoutDeliveries</c>: a logout token still to deliver to one client; <see cref="NextAttempt"/> is also the claim of the node delivering it.</summary>
+public sealed class BackChannelLogoutRow
+{
+    public string Id { get; set; } = "";
+
+    public string Issuer { get; set; } = "";
+
+    public string ClientId { get; set; } = "";
+
+    public string Uri { get; set; } = "";
+
+    public string SubjectId { get; set; } = "";
+
+    public string? SessionId { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTime NextAttempt { get; set; }
+
+    public DateTime Created { get; set; }
+
+    /// <summary>Who claimed it last (a random id per claim), so a node reads back exactly what it claimed.</summary>
+    public string? Claimant { get; set; }
+}

@@ -91,6 +91,11 @@ public static class EntityFrameworkStoreExtensions
             }
         }
 
+        if (options.StoreBackChannelLogouts)
+        {
+            services.AddSingleton<IBackChannelLogoutStore, EntityFrameworkBackChannelLogoutStore>();
+        }
+
         if (options.StoreSessions)
         {
             services.AddSingleton<EntityFrameworkTicketStore>();

@@ -35,6 +35,12 @@ public sealed class EntityFrameworkStoreOptions
     /// </summary>
     public bool StoreSessions { get; set; } = true;
 
+    /// <summary>
+    /// Keep back-channel logout deliveries in the database until delivered: a logout's notifications outlive the node
+    /// that accepted it, and any node delivers them. Default: true.
+    /// </summary>
+    public bool StoreBackChannelLogouts { get; set; } = true;
+
     /// <summary>Keep the automatically managed signing keys in the database, so every node signs with the same ones. Default: true.</summary>
     public bool StoreSigningKeys { get; set; } = true;
 

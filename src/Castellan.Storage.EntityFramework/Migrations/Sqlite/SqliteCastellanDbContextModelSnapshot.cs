@@ -53,6 +53,58 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                     b.ToTable("ApiScopes", (string)null);
                 });
 
+            modelBuilder.Entity("Castellan.Storage.EntityFramework.BackChannelLogoutRow", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Claimant")
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Created")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NextAttempt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubjectId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Uri")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Claimant");
+
+                    b.HasIndex("NextAttempt");
+
+                    b.ToTable("BackChannelLogoutDeliveries", (string)null);
+                });
+
             modelBuilder.Entity("Castellan.Storage.EntityFramework.ConfigurationStateRow", b =>
                 {
                     b.Property<int>("Id")

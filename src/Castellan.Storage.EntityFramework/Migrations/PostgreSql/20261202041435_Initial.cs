@@ -39,6 +39,26 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "BackChannelLogoutDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    Issuer = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    ClientId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Uri = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    SubjectId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    SessionId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttempt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Created = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Claimant = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BackChannelLogoutDeliveries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Clients",
                 columns: table => new
                 {
@@ -161,6 +181,16 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
                 values: new object[] { 1, 0L });
 
             migrationBuilder.CreateIndex(
+                name: "IX_BackChannelLogoutDeliveries_Claimant",
+                table: "BackChannelLogoutDeliveries",
+                column: "Claimant");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackChannelLogoutDeliveries_NextAttempt",
+                table: "BackChannelLogoutDeliveries",
+                column: "NextAttempt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_PersistedGrants_ClientId",
                 table: "PersistedGrants",
                 column: "ClientId");
@@ -209,6 +239,9 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "ApiScopes");
+
+            migrationBuilder.DropTable(
+                name: "BackChannelLogoutDeliveries");
 
             migrationBuilder.DropTable(
                 name: "Clients");

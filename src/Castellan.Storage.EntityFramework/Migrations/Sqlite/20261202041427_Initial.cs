@@ -38,6 +38,26 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "BackChannelLogoutDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    Issuer = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Uri = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    SubjectId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    SessionId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttempt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Created = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Claimant = table.Column<string>(type: "TEXT", maxLength: 50, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BackChannelLogoutDeliveries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Clients",
                 columns: table => new
                 {
@@ -160,6 +180,16 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                 values: new object[] { 1, 0L });
 
             migrationBuilder.CreateIndex(
+                name: "IX_BackChannelLogoutDeliveries_Claimant",
+                table: "BackChannelLogoutDeliveries",
+                column: "Claimant");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackChannelLogoutDeliveries_NextAttempt",
+                table: "BackChannelLogoutDeliveries",
+                column: "NextAttempt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_PersistedGrants_ClientId",
                 table: "PersistedGrants",
                 column: "ClientId");
@@ -208,6 +238,9 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "ApiScopes");
+
+            migrationBuilder.DropTable(
+                name: "BackChannelLogoutDeliveries");
 
             migrationBuilder.DropTable(
                 name: "Clients");
