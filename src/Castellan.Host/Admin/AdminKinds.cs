@@ -121,7 +121,7 @@ internal static class AdminKinds
             ItemOptions.List<Client>("--post-logout-redirect-uris", "PostLogoutRedirectUris.", c => c.PostLogoutRedirectUris),
             ItemOptions.Flag<Client>("--public", "A public client (RequireClientSecret false): no secret, e.g. a browser or native app using PKCE. `--public false` makes it confidential again.", (c, v) => c.RequireClientSecret = !v),
             ItemOptions.Choice<Client, AccessTokenType>("--access-token-type", "AccessTokenType.", (c, v) => c.AccessTokenType = v),
-            ItemOptions.Flag<Client>("--enabled", "Enabled: `--enabled false` disables the client (its tokens stop being introspected as active).", (c, v) => c.Enabled = v),
+            ItemOptions.Flag<Client>("--enabled", "Enabled: `--enabled false` disables the client: it gets no tokens, and introspection answers inactive for those it has.", (c, v) => c.Enabled = v),
         ],
         Stored = s => s.Clients,
         WithStored = (s, items) => s with { Clients = items },

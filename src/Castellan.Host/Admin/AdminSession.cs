@@ -150,7 +150,9 @@ internal static class DatabaseCalls
         }
         catch (Exception ex) when (CastellanDatabase.IsUnavailable(ex, cancellationToken))
         {
-            throw new StoreUnavailableException("The database is unavailable: " + ex.GetBaseException().Message, ex);
+            // One sentence: the operator's message goes on after it (OperatorErrors).
+            var reason = ex.GetBaseException().Message.TrimEnd();
+            throw new StoreUnavailableException("The database is unavailable: " + reason + (reason.EndsWith('.') ? "" : "."), ex);
         }
     }
 

@@ -11,7 +11,7 @@ internal static class ConfigCommands
 {
     public static Command Create(AdminIO io)
     {
-        var command = new Command("config", "The database's clients, scopes and resources as a file in the configuration-file format ({ \"Castellan\": { \"Clients\": [...], ... } }). Every command takes the server's arguments too.");
+        var command = new Command("config", "The database's clients, scopes and resources as a file in the configuration-file format ({ \"Castellan\": { \"Clients\": [...], ... } }). Takes the same arguments as the server.");
 
         var output = new Option<string>("--output") { Description = "Write to this file (created readable by its owner only) instead of standard output." };
         command.Subcommands.Add(AdminCommands.Create("export",

@@ -15,7 +15,7 @@ internal static class GrantCommands
 
     public static Command Create(AdminIO io)
     {
-        var command = new Command("grants", "Grants in the database: reference tokens, authorization codes, refresh tokens and remembered consents. Only hashes of their handles are stored. Every command takes the server's arguments too.");
+        var command = new Command("grants", "Grants in the database: reference tokens, authorization codes, refresh tokens and remembered consents. Only hashes of their handles are stored. Takes the same arguments as the server.");
 
         var list = new Filter(withType: true);
         var limit = new Option<int>("--limit") { Description = $"At most this many, oldest first. Default: {DefaultLimit}.", DefaultValueFactory = _ => DefaultLimit };

@@ -15,7 +15,7 @@ internal static class ItemCommands
     public static Command Create<T>(AdminKind<T> kind, string description, AdminIO io, Func<T, IReadOnlyList<string>>? prepareNew = null)
         where T : class, new()
     {
-        var command = new Command(kind.Command, description + " Items of the configuration file are shown but can only be changed there. Every command takes the server's arguments too (--config, --contentRoot, --Castellan:..., --ConnectionStrings:Castellan=...).");
+        var command = new Command(kind.Command, description + " Those of the configuration file are shown, and changed only there. Takes the same arguments as the server.");
 
         var json = new Option<bool>("--json") { Description = "Print JSON (secrets redacted) instead of a table." };
         command.Subcommands.Add(AdminCommands.Create("list", $"Lists every {kind.Noun}: those of the configuration file and those in the database.", [json], io,
