@@ -37,8 +37,14 @@ internal static class HostCommands
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        keys.SetAction((result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
-            provider => ListKeysAsync(provider, output, cancellationToken)));
+        Func<ParseResult, CancellationToken, Task<int>> listKeys = (result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
+            provider => ListKeysAsync(provider, output, cancellationToken));
+        keys.SetAction(listKeys);
+
+        // `keys list`: another name for `keys` alone, beside `keys rotate` and `keys revoke`.
+        var list = new Command("list", "The same as `keys`: lists the signing keys and where each stands.") { TreatUnmatchedTokensAsErrors = false };
+        list.SetAction(listKeys);
+        keys.Subcommands.Add(list);
 
         var algorithm = new Option<string?>("--algorithm") { Description = "Only this algorithm (RS256, PS256, ES256); default: every configured one." };
         var rotate = new Command("rotate", "Creates a successor key now, in the key store. Running servers publish it at their next key reload (KeyManagement.KeyCacheDuration) or restart; it starts signing after KeyManagement.PropagationTime, like a scheduled successor, and the schedule then counts from it.")

@@ -423,11 +423,12 @@ public sealed class AdminCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Keys_revoke_is_keys_delete()
+    public async Task Keys_revoke_is_keys_delete_and_keys_list_is_keys()
     {
         var (code, _, error) = await RunAsync(["keys", "revoke", "no-such-kid", "--yes", .. Server()]);
         Assert.Equal(2, code);
         Assert.Contains("No stored key has the id 'no-such-kid'", error, StringComparison.Ordinal);
+        Assert.Contains("No signing keys yet", await OkAsync("keys", "list"), StringComparison.Ordinal);
         Assert.True(HostCommands.IsCommand(["identity-resources", "list"]));
         Assert.True(HostCommands.IsCommand(["config", "export"]));
     }
