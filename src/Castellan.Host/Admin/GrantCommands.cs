@@ -31,7 +31,7 @@ internal static class GrantCommands
             (result, session, ct) => RevokeAsync(session, revoke.Read(result), result.GetValue(yes), io.Output, ct)));
 
         command.Subcommands.Add(AdminCommands.Create("cleanup",
-            "Removes expired grants now, in bounded batches, as every server node does in the background (Castellan:Storage:CleanupInterval).", [], io,
+            "Removes expired grants and server-side sessions now, in bounded batches, as every server node does in the background (Castellan:Storage:CleanupInterval).", [], io,
             (_, session, ct) => CleanupAsync(session, io.Output, ct)));
         return command;
     }
@@ -100,7 +100,7 @@ internal static class GrantCommands
     {
         var cleanup = ActivatorUtilities.CreateInstance<GrantCleanup>(session.Services);
         var removed = await cleanup.RunOnceAsync(cancellationToken).ConfigureAwait(false);
-        await output.WriteLineAsync($"Removed {removed} expired grants.").ConfigureAwait(false);
+        await output.WriteLineAsync($"Removed {removed} expired grants and server-side sessions.").ConfigureAwait(false);
         return 0;
     }
 
