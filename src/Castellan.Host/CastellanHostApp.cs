@@ -145,8 +145,32 @@ public static partial class CastellanHostApp
             pages.RequireRateLimiting(RateLimitPolicy);
         }
 
-        app.MapHealthChecks("/health");
+        // Liveness: the process answers and its keys load. Not the database: a node is not restarted for an outage
+        // it recovers from by itself.
+        app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
+        {
+            Predicate = check => !check.Tags.Contains(Castellan.Storage.EntityFramework.EntityFrameworkStoreExtensions.DatabaseTag),
+        });
+
+        // For load balancers and orchestrators: the keys load and the database answers.
+        app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(CastellanHealthChecksExtensions.ReadyTag),
+            ResponseWriter = WriteHealthAsync,
+        });
         return app;
+    }
+
+    /// <summary>Each check's status and description (never an exception's details), so an operator sees which part is not ready.</summary>
+    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        return context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["status"] = report.Status.ToString(),
+            ["checks"] = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        }));
     }
 
     /// <summary>

@@ -1,16 +1,17 @@
 using System.CommandLine;
-using System.Security.Cryptography;
+using Castellan.Host.Admin;
 using Castellan.Keys;
 
 namespace Castellan.Host;
 
 /// <summary>
-/// Operator commands beside "run the server": check a configuration, make and hash client secrets. Anything that
-/// is not one of these commands starts the server, with the arguments as configuration.
+/// Operator commands beside "run the server": check a configuration, migrate the database, manage keys, make and
+/// hash client secrets, and the admin commands on the database (<see cref="AdminCommands"/>). Anything that is not
+/// one of these commands starts the server, with the arguments as configuration.
 /// </summary>
 internal static class HostCommands
 {
-    private static readonly string[] Names = ["check-config", "migrate", "keys", "new-secret", "hash-secret", "help", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Names = ["check-config", "migrate", "keys", "new-secret", "hash-secret", .. AdminCommands.Names, "help", "--help", "-h", "-?", "--version"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0], StringComparer.Ordinal);
 
@@ -36,8 +37,14 @@ internal static class HostCommands
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        keys.SetAction((result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
-            provider => ListKeysAsync(provider, output, cancellationToken)));
+        Func<ParseResult, CancellationToken, Task<int>> listKeys = (result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
+            provider => ListKeysAsync(provider, output, cancellationToken));
+        keys.SetAction(listKeys);
+
+        // `keys list`: another name for `keys` alone, beside `keys rotate` and `keys revoke`.
+        var list = new Command("list", "The same as `keys`: lists the signing keys and where each stands.") { TreatUnmatchedTokensAsErrors = false };
+        list.SetAction(listKeys);
+        keys.Subcommands.Add(list);
 
         var algorithm = new Option<string?>("--algorithm") { Description = "Only this algorithm (RS256, PS256, ES256); default: every configured one." };
         var rotate = new Command("rotate", "Creates a successor key now, in the key store. Running servers publish it at their next key reload (KeyManagement.KeyCacheDuration) or restart; it starts signing after KeyManagement.PropagationTime, like a scheduled successor, and the schedule then counts from it.")
@@ -49,17 +56,18 @@ internal static class HostCommands
             provider => RotateAsync(provider, result.GetValue(algorithm), output, cancellationToken)));
         keys.Subcommands.Add(rotate);
 
-        var kid = new Argument<string>("kid") { Description = "The key id, as `keys` lists it." };
+        var kid = AdminCommands.Positional("kid", "The key id, as `keys` lists it.");
         var yes = new Option<bool>("--yes") { Description = "Confirms: tokens signed by this key stop validating once APIs refresh their key set." };
-        var delete = new Command("delete", "Removes a key at once, for a compromised key. If it was signing, the server creates and signs with a new key at its next reload. Other nodes drop it at their next reload (KeyCacheDuration) or restart.")
+        var revoke = new Command("revoke", "Removes a key at once, for a compromised key (`keys delete` does the same). If it was signing, the server creates and signs with a new key at its next reload. Other nodes drop it at their next reload (KeyCacheDuration) or restart.")
         {
             kid,
             yes,
         };
-        delete.TreatUnmatchedTokensAsErrors = false;
-        delete.SetAction((result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
+        revoke.Aliases.Add("delete");
+        revoke.TreatUnmatchedTokensAsErrors = false;
+        revoke.SetAction((result, cancellationToken) => WithKeysAsync([.. result.UnmatchedTokens], output, error,
             provider => DeleteAsync(provider, result.GetValue(kid)!, result.GetValue(yes), output, error, cancellationToken)));
-        keys.Subcommands.Add(delete);
+        keys.Subcommands.Add(revoke);
         root.Subcommands.Add(keys);
 
         var bytes = new Option<int>("--bytes") { Description = "Random bytes in the secret (16 to 64).", DefaultValueFactory = _ => 32 };
@@ -72,8 +80,16 @@ internal static class HostCommands
         hashSecret.SetAction(result => HashSecret(result.GetValue(secret) ?? input.ReadLine(), output, error));
         root.Subcommands.Add(hashSecret);
 
-        var parsed = root.Parse(args[0] == "help" ? ["--help"] : args);
-        return parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        AdminCommands.AddTo(root, new AdminIO(output, error, input));
+        return InvokeAsync(root, args[0] == "help" ? ["--help"] : AdminCommands.ServerArgumentsLast(root, args), output, error);
+    }
+
+    /// <summary>A command line that does not parse (a missing argument, a bad value) is an operator mistake: the parser's message, the help, and exit code 2.</summary>
+    private static async Task<int> InvokeAsync(RootCommand root, string[] args, TextWriter output, TextWriter error)
+    {
+        var parsed = root.Parse(args);
+        var code = await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
+        return parsed.Action is System.CommandLine.Invocation.ParseErrorAction ? OperatorErrors.ExitCode : code;
     }
 
     /// <summary>
@@ -128,17 +144,8 @@ internal static class HostCommands
         await validator.ValidateWithStoreAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<IReadOnlyList<string>> PendingAsync(Castellan.Storage.EntityFramework.CastellanDatabase database, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await database.PendingMigrationsAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (Castellan.Storage.EntityFramework.CastellanDatabase.IsUnavailable(ex, cancellationToken))
-        {
-            throw new Castellan.Stores.StoreUnavailableException("The database is unavailable: " + ex.GetBaseException().Message, ex);
-        }
-    }
+    private static Task<IReadOnlyList<string>> PendingAsync(Castellan.Storage.EntityFramework.CastellanDatabase database, CancellationToken cancellationToken)
+        => DatabaseCalls.GuardAsync(database.PendingMigrationsAsync, cancellationToken);
 
     private static async Task<int> MigrateAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -155,14 +162,7 @@ internal static class HostCommands
 
             var database = app.Services.GetRequiredService<Castellan.Storage.EntityFramework.CastellanDatabase>();
             var pending = await PendingAsync(database, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (Castellan.Storage.EntityFramework.CastellanDatabase.IsUnavailable(ex, cancellationToken))
-            {
-                throw new Castellan.Stores.StoreUnavailableException("The database is unavailable: " + ex.GetBaseException().Message, ex);
-            }
+            await DatabaseCalls.GuardAsync(database.MigrateAsync, cancellationToken).ConfigureAwait(false);
 
             output.WriteLine(pending.Count == 0
                 ? $"{storage.Describe()} is up to date."
@@ -265,7 +265,7 @@ internal static class HostCommands
         return 0;
     }
 
-    private static string Date(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + "Z";
+    private static string Date(DateTimeOffset value) => TextTable.Date(value);
 
     private static int NewSecret(int bytes, TextWriter output, TextWriter error)
     {
@@ -275,8 +275,7 @@ internal static class HostCommands
             return OperatorErrors.ExitCode;
         }
 
-        // Hex: no '+', '/' or '=' that clients would have to form-encode in a Basic header (RFC 6749 §2.3.1).
-        var value = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
+        var value = ClientCommands.NewSecret(bytes);
         output.WriteLine($"secret: {value}");
         output.WriteLine($"config: sha256:{Secret.Hash(value)}");
         output.WriteLine("Give the secret to the client (it is not shown again); put the config value in ClientSecrets or ApiSecrets.");

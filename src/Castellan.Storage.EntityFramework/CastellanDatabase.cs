@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Castellan.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -70,8 +72,11 @@ public sealed class CastellanDatabase
     }
 
     /// <summary>Runs <paramref name="work"/> on a new context, with the database's failures reported as <see cref="StoreUnavailableException"/>.</summary>
-    internal async Task<T> RunAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken)
+    /// <param name="operation">For the metrics: the store method (the caller's name by default).</param>
+    internal async Task<T> RunAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
     {
+        var started = Stopwatch.GetTimestamp();
+        var result = "ok";
         try
         {
             await using var db = _create();
@@ -79,25 +84,40 @@ public sealed class CastellanDatabase
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
         {
+            result = "unavailable";
             throw new StoreUnavailableException("The database is unavailable: " + ex.GetBaseException().Message, ex);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            result = "error";
+            throw;
+        }
+        finally
+        {
+            var tags = new TagList { { "operation", operation }, { "result", result } };
+            StoreTelemetry.Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+            if (result != "ok")
+            {
+                StoreTelemetry.Failures.Add(1, tags);
+            }
         }
     }
 
     /// <summary>
-    /// <see cref="RunAsync{T}(Func{CastellanDbContext, Task{T}}, CancellationToken)"/> for work that writes: on SQLite
-    /// it waits for this process's other writers first.
+    /// <see cref="RunAsync{T}(Func{CastellanDbContext, Task{T}}, CancellationToken, string)"/> for work that writes:
+    /// on SQLite it waits for this process's other writers first.
     /// </summary>
-    internal async Task<T> WriteAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken)
+    internal async Task<T> WriteAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
     {
         if (_sqliteWriter is null)
         {
-            return await RunAsync(work, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(work, cancellationToken, operation).ConfigureAwait(false);
         }
 
         await _sqliteWriter.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await RunAsync(work, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(work, cancellationToken, operation).ConfigureAwait(false);
         }
         finally
         {
@@ -105,19 +125,19 @@ public sealed class CastellanDatabase
         }
     }
 
-    internal Task WriteAsync(Func<CastellanDbContext, Task> work, CancellationToken cancellationToken)
+    internal Task WriteAsync(Func<CastellanDbContext, Task> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
         => WriteAsync<bool>(async db =>
         {
             await work(db).ConfigureAwait(false);
             return true;
-        }, cancellationToken);
+        }, cancellationToken, operation);
 
-    internal Task RunAsync(Func<CastellanDbContext, Task> work, CancellationToken cancellationToken)
+    internal Task RunAsync(Func<CastellanDbContext, Task> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
         => RunAsync<bool>(async db =>
         {
             await work(db).ConfigureAwait(false);
             return true;
-        }, cancellationToken);
+        }, cancellationToken, operation);
 
     /// <summary>Whether the exception means the database could not do the work now (down, unreachable, busy, timed out), rather than a bug.</summary>
     internal static bool IsUnavailable(Exception exception, CancellationToken cancellationToken)

@@ -26,6 +26,10 @@ public abstract class CastellanDbContext(DbContextOptions options) : DbContext(o
 
     public DbSet<LeaseRow> Leases => Set<LeaseRow>();
 
+    public DbSet<ServerSideSessionRow> ServerSideSessions => Set<ServerSideSessionRow>();
+
+    public DbSet<BackChannelLogoutRow> BackChannelLogoutDeliveries => Set<BackChannelLogoutRow>();
+
     public DbSet<ConfigurationRow> Clients => Set<ConfigurationRow>(ClientsTable);
 
     public DbSet<ConfigurationRow> ApiScopes => Set<ConfigurationRow>(ApiScopesTable);
@@ -86,6 +90,36 @@ public abstract class CastellanDbContext(DbContextOptions options) : DbContext(o
 
             // The counter starts at 0 in a migrated database; every write to the configuration increments it.
             state.HasData(new ConfigurationStateRow { Id = 1, Version = 0 });
+        });
+
+        modelBuilder.Entity<ServerSideSessionRow>(session =>
+        {
+            session.ToTable("ServerSideSessions");
+            session.HasKey(s => s.Key);
+            session.Property(s => s.Key).HasMaxLength(100);
+            session.Property(s => s.SubjectId).HasMaxLength(200);
+            session.Property(s => s.SessionId).HasMaxLength(100);
+            session.Property(s => s.Data).IsRequired();
+
+            // Ending a user's sessions, or one session by its sid, and the cleanup find their rows by index.
+            session.HasIndex(s => s.SubjectId);
+            session.HasIndex(s => s.SessionId);
+            session.HasIndex(s => s.Expires);
+        });
+
+        modelBuilder.Entity<BackChannelLogoutRow>(delivery =>
+        {
+            delivery.ToTable("BackChannelLogoutDeliveries");
+            delivery.HasKey(d => d.Id);
+            delivery.Property(d => d.Id).HasMaxLength(50);
+            delivery.Property(d => d.Issuer).HasMaxLength(2048).IsRequired();
+            delivery.Property(d => d.ClientId).HasMaxLength(200).IsRequired();
+            delivery.Property(d => d.Uri).HasMaxLength(2048).IsRequired();
+            delivery.Property(d => d.SubjectId).HasMaxLength(200).IsRequired();
+            delivery.Property(d => d.SessionId).HasMaxLength(100);
+            delivery.Property(d => d.Claimant).HasMaxLength(50);
+            delivery.HasIndex(d => d.NextAttempt);
+            delivery.HasIndex(d => d.Claimant);
         });
 
         modelBuilder.Entity<LeaseRow>(lease =>

@@ -73,3 +73,47 @@ public sealed class LeaseRow
 
     public DateTime Expires { get; set; }
 }
+
+/// <summary>A row of <c>ServerSideSessions</c>: one single sign-on session, its ticket encrypted; the cookie holds only <see cref="Key"/>.</summary>
+public sealed class ServerSideSessionRow
+{
+    public string Key { get; set; } = "";
+
+    public string? SubjectId { get; set; }
+
+    /// <summary>The session's <c>sid</c>, as in id_tokens and logout tokens.</summary>
+    public string? SessionId { get; set; }
+
+    public DateTime Created { get; set; }
+
+    public DateTime Renewed { get; set; }
+
+    public DateTime? Expires { get; set; }
+
+    public byte[] Data { get; set; } = [];
+}
+
+/// <summary>A row of <c>BackChannelLogoutDeliveries</c>: a logout token still to deliver to one client; <see cref="NextAttempt"/> is also the claim of the node delivering it.</summary>
+public sealed class BackChannelLogoutRow
+{
+    public string Id { get; set; } = "";
+
+    public string Issuer { get; set; } = "";
+
+    public string ClientId { get; set; } = "";
+
+    public string Uri { get; set; } = "";
+
+    public string SubjectId { get; set; } = "";
+
+    public string? SessionId { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTime NextAttempt { get; set; }
+
+    public DateTime Created { get; set; }
+
+    /// <summary>Who claimed it last (a random id per claim), so a node reads back exactly what it claimed.</summary>
+    public string? Claimant { get; set; }
+}

@@ -62,8 +62,20 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
         var at = now.UtcDateTime;
         if (database.Provider == DatabaseProvider.PostgreSql)
         {
-            return database.WriteAsync(async db => Consumed(await GrantStatements.ConsumeAndInsertAsync(db, key, at, row, cancellationToken).ConfigureAwait(false)),
-                cancellationToken);
+            return database.WriteAsync(async db =>
+            {
+                // The family's and the session's locks first, as a revocation takes them (see LockSetsAsync), then
+                // the consumption and the replacement: one round trip, and the commit.
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                var consumed = await GrantStatements.ConsumeAndInsertAsync(db, key, at, row, cancellationToken).ConfigureAwait(false);
+                if (consumed is null)
+                {
+                    return null;
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return Consumed(consumed);
+            }, cancellationToken);
         }
 
         return database.WriteAsync(async db =>
@@ -90,7 +102,38 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
             throw new ArgumentException("Name a family, subject, session or client to remove grants by.", nameof(filter));
         }
 
-        return database.WriteAsync(db => Matching(db.PersistedGrants, filter).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+        return database.WriteAsync(async db =>
+        {
+            if (database.Provider != DatabaseProvider.PostgreSql || (filter.FamilyId is null && filter.SessionId is null))
+            {
+                return await Matching(db.PersistedGrants, filter).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await LockSetsAsync(db, filter.FamilyId, filter.SessionId, cancellationToken).ConfigureAwait(false);
+            var removed = await Matching(db.PersistedGrants, filter).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return removed;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// On PostgreSQL, takes the transaction's locks on a family and a session, in that order, so a revocation and a
+    /// rotation in the same family (or session) run one after the other. Without them, a delete that started while a
+    /// rotation was inserting its replacement would not see the new row, and a replayed refresh token would leave its
+    /// family one member alive. SQLite has one writer at a time, which does the same.
+    /// </summary>
+    private async Task LockSetsAsync(CastellanDbContext db, string? family, string? session, CancellationToken cancellationToken)
+    {
+        if (database.Provider != DatabaseProvider.PostgreSql)
+        {
+            return;
+        }
+
+        foreach (var name in GrantStatements.SetLocks(family, session))
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))", cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public Task<int> RemoveExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)

@@ -1,5 +1,7 @@
 using Castellan.Keys;
+using Castellan.Sessions;
 using Castellan.Stores;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +13,9 @@ namespace Castellan.Storage.EntityFramework;
 
 public static class EntityFrameworkStoreExtensions
 {
+    /// <summary>The tag of the database's health check (it also carries <see cref="CastellanHealthChecksExtensions.ReadyTag"/>).</summary>
+    public const string DatabaseTag = "database";
+
     /// <summary>
     /// Keeps Castellan's state in a database: configuration, grants, signing keys and Data Protection keys (each
     /// can be left out in <paramref name="configure"/>). SQLite by default; PostgreSQL for several nodes.
@@ -63,6 +68,7 @@ public static class EntityFrameworkStoreExtensions
         }
 
         services.AddSingleton(sp => CastellanDatabase.Create(sp, options));
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("castellan-database", tags: [CastellanHealthChecksExtensions.ReadyTag, DatabaseTag]);
         services.AddSingleton<Leases>();
         services.AddSingleton<EntityFrameworkConfigurationStore>();
         if (options.MigrateOnStartup)
@@ -84,6 +90,18 @@ public static class EntityFrameworkStoreExtensions
             {
                 services.AddHostedService<GrantCleanup>();
             }
+        }
+
+        if (options.StoreBackChannelLogouts)
+        {
+            services.AddSingleton<IBackChannelLogoutStore, EntityFrameworkBackChannelLogoutStore>();
+        }
+
+        if (options.StoreSessions)
+        {
+            services.AddSingleton<EntityFrameworkTicketStore>();
+            services.AddOptions<CookieAuthenticationOptions>(CastellanSessionDefaults.AuthenticationScheme)
+                .Configure<EntityFrameworkTicketStore>((cookie, store) => cookie.SessionStore = store);
         }
 
         if (options.StoreSigningKeys)
@@ -144,6 +162,17 @@ internal sealed partial class GrantCleanup(IPersistedGrantStore grants, Castella
         }
         while (removed == batch && !cancellationToken.IsCancellationRequested);
 
+        // Expired sessions too, in the same bounded batches.
+        var cutoff = time.GetUtcNow().UtcDateTime;
+        do
+        {
+            removed = await database.WriteAsync(db => db.ServerSideSessions
+                .Where(s => db.ServerSideSessions.Where(e => e.Expires <= cutoff).OrderBy(e => e.Expires).Take(batch).Select(e => e.Key).Contains(s.Key))
+                .ExecuteDeleteAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+            total += removed;
+        }
+        while (removed == batch && !cancellationToken.IsCancellationRequested);
+
         if (total > 0)
         {
             LogRemoved(logger, total);
@@ -152,7 +181,7 @@ internal sealed partial class GrantCleanup(IPersistedGrantStore grants, Castella
         return total;
     }
 
-    [LoggerMessage(8000, LogLevel.Information, "Removed {Count} expired grants.", EventName = "GrantCleanup")]
+    [LoggerMessage(8000, LogLevel.Information, "Removed {Count} expired grants and sessions.", EventName = "GrantCleanup")]
     private static partial void LogRemoved(ILogger logger, int count);
 
     [LoggerMessage(8001, LogLevel.Warning, "Grant cleanup could not reach the database; it runs again at the next interval.", EventName = "GrantCleanupFailed")]

@@ -29,6 +29,18 @@ public sealed class EntityFrameworkStoreOptions
     /// <summary>Keep codes, refresh tokens, reference tokens and consents in the database. Default: true.</summary>
     public bool StoreGrants { get; set; } = true;
 
+    /// <summary>
+    /// Keep the single sign-on sessions in the database (server-side sessions): the cookie then holds only a key, every
+    /// node reads the same sessions, and logout ends the session for good. Default: true.
+    /// </summary>
+    public bool StoreSessions { get; set; } = true;
+
+    /// <summary>
+    /// Keep back-channel logout deliveries in the database until delivered: a logout's notifications outlive the node
+    /// that accepted it, and any node delivers them. Default: true.
+    /// </summary>
+    public bool StoreBackChannelLogouts { get; set; } = true;
+
     /// <summary>Keep the automatically managed signing keys in the database, so every node signs with the same ones. Default: true.</summary>
     public bool StoreSigningKeys { get; set; } = true;
 

@@ -35,9 +35,9 @@ internal static class GrantStatements
         RETURNING {Columns}
         """;
 
-    // One statement, so one round trip and atomic without a transaction: the insert runs only if the update consumed
-    // the row, and a failed insert undoes the consumption. The casts type the parameters that may be null, which an
-    // INSERT ... SELECT does not infer from the columns as VALUES does.
+    // One statement for the consumption and the replacement: the insert runs only if the update consumed the row, and
+    // a failed insert undoes the consumption. The casts type the parameters that may be null, which an INSERT ...
+    // SELECT does not infer from the columns as VALUES does.
     private const string PostgreSqlRotate = $"""
         WITH consumed AS ({Consume}),
         replacement AS (
@@ -74,15 +74,65 @@ internal static class GrantStatements
             Add(command, "@now", now);
         }, cancellationToken);
 
-    /// <summary>PostgreSQL only: consumes <paramref name="key"/> and inserts <paramref name="replacement"/> in one statement.</summary>
-    /// <returns>The consumed row, or null when this caller did not consume it (and nothing was inserted).</returns>
-    public static Task<PersistedGrantRow?> ConsumeAndInsertAsync(CastellanDbContext db, string key, DateTime now, PersistedGrantRow replacement, CancellationToken cancellationToken)
-        => ReadAsync(db, PostgreSqlRotate, command =>
+    /// <summary>
+    /// The names of the PostgreSQL advisory locks a rotation and a revocation in a family or a session take, in the
+    /// order they take them.
+    /// </summary>
+    public static IEnumerable<string> SetLocks(string? family, string? session)
+    {
+        if (family is not null)
         {
+            yield return "castellan-family:" + family;
+        }
+
+        if (session is not null)
+        {
+            yield return "castellan-session:" + session;
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL only, in the caller's transaction: takes the replacement's <see cref="SetLocks"/>, then consumes
+    /// <paramref name="key"/> and inserts <paramref name="replacement"/>, in one round trip.
+    /// </summary>
+    /// <returns>The consumed row, or null when this caller did not consume it (and nothing was inserted).</returns>
+    public static async Task<PersistedGrantRow?> ConsumeAndInsertAsync(CastellanDbContext db, string key, DateTime now, PersistedGrantRow replacement, CancellationToken cancellationToken)
+    {
+        var locks = SetLocks(replacement.FamilyId, replacement.SessionId).ToArray();
+        var sql = new System.Text.StringBuilder();
+        for (var i = 0; i < locks.Length; i++)
+        {
+            sql.Append("SELECT pg_advisory_xact_lock(hashtextextended(@lock").Append(i).Append(", 0));\n");
+        }
+
+        sql.Append(PostgreSqlRotate);
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = Command(db, sql.ToString());
+            for (var i = 0; i < locks.Length; i++)
+            {
+                Add(command, "@lock" + i, locks[i]);
+            }
+
             Add(command, "@k", key);
             Add(command, "@now", now);
             AddRow(command, replacement);
-        }, cancellationToken);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+
+            // The locks' result sets come first, in order: the statements run one after the other.
+            for (var i = 0; i < locks.Length; i++)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Row(reader) : null;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
 
     private static async Task<PersistedGrantRow?> ReadAsync(CastellanDbContext db, string sql, Action<DbCommand> bind, CancellationToken cancellationToken)
     {

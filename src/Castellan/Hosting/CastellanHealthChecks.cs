@@ -6,9 +6,12 @@ namespace Castellan;
 
 public static class CastellanHealthChecksExtensions
 {
+    /// <summary>The tag of the checks a readiness probe runs (<c>/health/ready</c> in the host): keys, and the database when there is one.</summary>
+    public const string ReadyTag = "ready";
+
     /// <summary>Adds a check that the signing keys can be loaded (the token service cannot issue tokens otherwise).</summary>
     public static IHealthChecksBuilder AddCastellanChecks(this IHealthChecksBuilder builder)
-        => builder.AddCheck<SigningKeysHealthCheck>("castellan-signing-keys");
+        => builder.AddCheck<SigningKeysHealthCheck>("castellan-signing-keys", tags: [ReadyTag]);
 }
 
 internal sealed class SigningKeysHealthCheck(KeyRingProvider keys) : IHealthCheck

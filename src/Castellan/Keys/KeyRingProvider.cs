@@ -296,9 +296,10 @@ internal sealed class KeyRingProvider : IDisposable
     {
         var id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
 
-        // Whole seconds: the creation time is part of the key's protection purpose, so it must read back exactly
-        // from any store, and databases keep less than .NET's 100 ns (PostgreSQL: microseconds).
-        now = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        // Whole microseconds: the creation time is part of the key's protection purpose, so it must read back
+        // exactly from any store, and databases keep less than .NET's 100 ns (PostgreSQL: microseconds). Not coarser:
+        // keys are ordered by it, and a successor made within the same second as its predecessor must still sort after it.
+        now = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMicrosecond, TimeSpan.Zero);
         var material = SigningAlgorithms.CreateKey(algorithm, _options.RsaKeySize);
         var pkcs8 = material.ExportPkcs8PrivateKey();
         if (!_options.DataProtectKeys)

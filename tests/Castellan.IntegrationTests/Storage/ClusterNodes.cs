@@ -52,14 +52,10 @@ internal sealed class ClusterNodes : IAsyncDisposable
 
     public string ConfigFile { get; }
 
-    /// <summary>Starts a node and returns its base address once it answers.</summary>
+    /// <summary>Starts a node and returns it once it answers.</summary>
     public async Task<Node> StartAsync(params string[] extra)
     {
-        var folder = new TempDirectory();
-        var port = TestApp.FreePort();
-        var address = $"http://127.0.0.1:{port}";
-        var process = HostProcess.Start(folder.Path, ["--config", ConfigFile, "--contentRoot", folder.Path, "--urls", address, "--environment", "Production", .. extra]);
-        _started.Add((process, folder));
+        var (address, process) = Launch(extra);
         await process.WaitUntilListeningAsync(address);
         return new Node(address, process);
     }
@@ -67,21 +63,23 @@ internal sealed class ClusterNodes : IAsyncDisposable
     /// <summary>Starts several nodes at the same moment.</summary>
     public async Task<Node[]> StartTogetherAsync(int count)
     {
-        var starts = Enumerable.Range(0, count).Select(_ =>
-        {
-            var folder = new TempDirectory();
-            var port = TestApp.FreePort();
-            var address = $"http://127.0.0.1:{port}";
-            var process = HostProcess.Start(folder.Path, ["--config", ConfigFile, "--contentRoot", folder.Path, "--urls", address, "--environment", "Production"]);
-            _started.Add((process, folder));
-            return (address, process);
-        }).ToArray();
+        var starts = Enumerable.Range(0, count).Select(_ => Launch([])).ToArray();
         foreach (var (address, process) in starts)
         {
             await process.WaitUntilListeningAsync(address);
         }
 
-        return starts.Select(s => new Node(s.address, s.process)).ToArray();
+        return starts.Select(s => new Node(s.Address, s.Process)).ToArray();
+    }
+
+    /// <summary>A host process in an empty folder of its own (its content root), on a free port, in Production.</summary>
+    private (string Address, HostProcess Process) Launch(string[] extra)
+    {
+        var folder = new TempDirectory();
+        var address = $"http://127.0.0.1:{TestApp.FreePort()}";
+        var process = HostProcess.Start(folder.Path, ["--config", ConfigFile, "--contentRoot", folder.Path, "--urls", address, "--environment", "Production", .. extra]);
+        _started.Add((process, folder));
+        return (address, process);
     }
 
     public async ValueTask DisposeAsync()
@@ -155,6 +153,8 @@ internal sealed class ClusterBrowser : IDisposable
             _cookies.Add(new Uri(to), new Cookie(cookie.Name, cookie.Value, "/"));
         }
     }
+
+    public string? CookieValue(string node, string name) => _cookies.GetCookies(new Uri(node))[name]?.Value;
 
     public static string AuthorizeUrl(string node, string challenge, string prompt = "")
         => $"{node}/connect/authorize?client_id=web&response_type=code&scope={Uri.EscapeDataString("openid api1 offline_access")}" +

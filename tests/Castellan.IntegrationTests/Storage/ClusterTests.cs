@@ -196,10 +196,22 @@ public sealed class ClusterTests(PostgresCluster cluster)
 
         var load = Enumerable.Range(0, 4).Select(i => Task.Run(() => LoadAsync(i % 2 == 0 ? a : b))).ToArray();
         await Task.Delay(500);
+        using (var ready = await a.Http.GetAsync("health/ready"))
+        {
+            Assert.True(ready.StatusCode == HttpStatusCode.OK, await ready.Content.ReadAsStringAsync());
+        }
+
         await cluster.StopAsync();
         try
         {
-            await Task.Delay(2000);
+            await Task.Delay(1000);
+
+            // Not ready while the database is away (a load balancer sends traffic elsewhere); alive all the same.
+            using var notReady = await a.Http.GetAsync("health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            using var alive = await a.Http.GetAsync("health");
+            Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+            await Task.Delay(1000);
         }
         finally
         {

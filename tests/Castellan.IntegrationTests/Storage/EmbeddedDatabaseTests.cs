@@ -77,6 +77,54 @@ public sealed class EmbeddedDatabaseTests
         Assert.NotEmpty(ClusterBrowser.Code(silent));
     }
 
+    [Fact]
+    public async Task The_session_lives_in_the_database_and_the_cookie_holds_only_its_key_so_the_server_can_end_it()
+    {
+        using var root = new TempDirectory();
+        var config = Path.Combine(root.Path, "castellan.json");
+        await File.WriteAllTextAsync(config, $$"""
+        {
+          "Castellan": {
+            "ApiScopes": [ { "Name": "api1" } ],
+            "IdentityResources": [ { "Name": "openid", "UserClaims": [ "sub" ] } ],
+            "Clients": [
+              { "ClientId": "web", "ClientSecrets": [ { "Value": "{{ClusterNodes.WebSecret}}" } ], "AllowedGrantTypes": [ "authorization_code" ],
+                "AllowOfflineAccess": true, "RedirectUris": [ "{{ClusterNodes.RedirectUri}}" ], "AllowedScopes": [ "openid", "api1" ] }
+            ],
+            "TestUsers": [ { "SubjectId": "alice-id", "Username": "alice", "Password": "alice-password" } ]
+          }
+        }
+        """);
+        await using var host = await TestApp.StartAsync(CastellanHostApp.Build(TestApp.HostArgs(root.Path, 0, "--config", config)));
+        using var browser = new ClusterBrowser();
+        var challenge = PkceValidator.S256Challenge(Duende.IdentityModel.CryptoRandom.CreateUniqueId(43));
+        ClusterBrowser.Code(await browser.RunAsync(host.BaseAddress, ClusterBrowser.AuthorizeUrl(host.BaseAddress, challenge), signIn: true));
+
+        // The cookie is a key (a few dozen characters), not the encrypted ticket (hundreds).
+        var cookie = browser.CookieValue(host.BaseAddress, ".Castellan.Session");
+        Assert.NotNull(cookie);
+        Assert.True(cookie.Length < 400, $"the session cookie is {cookie.Length} characters");
+        var database = host.Services.GetRequiredService<CastellanDatabase>();
+        await using (var db = database.CreateContext())
+        {
+            var session = Assert.Single(await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.ServerSideSessions));
+            Assert.Equal("alice-id", session.SubjectId);
+            Assert.False(string.IsNullOrEmpty(session.SessionId));
+        }
+
+        // Still signed in, silently.
+        Assert.NotEmpty(ClusterBrowser.Code(await browser.RunAsync(host.BaseAddress, ClusterBrowser.AuthorizeUrl(host.BaseAddress, challenge, prompt: "none"), signIn: false)));
+
+        // Ended on the server: the same cookie signs nobody in any more.
+        await using (var db = database.CreateContext())
+        {
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteDeleteAsync(db.ServerSideSessions.Where(s => s.SubjectId == "alice-id"));
+        }
+
+        var after = await browser.RunAsync(host.BaseAddress, ClusterBrowser.AuthorizeUrl(host.BaseAddress, challenge, prompt: "none"), signIn: false);
+        Assert.Contains("error=login_required", after.Query, StringComparison.Ordinal);
+    }
+
     private static async Task<string> EventuallyTokenAsync(HttpClient http, string clientId, string secret)
     {
         for (var attempt = 0; ; attempt++)

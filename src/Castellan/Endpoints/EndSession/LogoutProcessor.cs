@@ -56,6 +56,7 @@ internal sealed partial class LogoutProcessor(
             await grants.RemoveAllAsync(new PersistedGrantFilter { SessionId = session.SessionId, Type = PersistedGrantTypes.AuthorizationCode }, cancellationToken).ConfigureAwait(false);
 
             var issuer = issuerResolver.GetIssuer(httpContext);
+            var notifications = new List<BackChannelLogoutNotification>();
             foreach (var clientId in session.ClientIds)
             {
                 var client = await clients.FindClientByIdAsync(clientId, cancellationToken).ConfigureAwait(false);
@@ -74,10 +75,12 @@ internal sealed partial class LogoutProcessor(
 
                 if (client.BackChannelLogoutUri is { Length: > 0 } backUri)
                 {
-                    backChannel.Enqueue(new BackChannelLogoutNotification(issuer, client.ClientId, backUri, session.SubjectId,
+                    notifications.Add(new BackChannelLogoutNotification(issuer, client.ClientId, backUri, session.SubjectId,
                         client.BackChannelLogoutSessionRequired ? session.SessionId : null));
                 }
             }
+
+            await backChannel.EnqueueAsync(notifications, cancellationToken).ConfigureAwait(false);
 
             CastellanTelemetry.UserLogouts.Add(1);
             LogSignedOut(logger, session.SubjectId, session.ClientIds.Count);

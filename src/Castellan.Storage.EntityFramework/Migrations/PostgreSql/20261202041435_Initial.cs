@@ -39,6 +39,26 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "BackChannelLogoutDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    Issuer = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    ClientId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Uri = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    SubjectId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    SessionId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttempt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Created = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Claimant = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BackChannelLogoutDeliveries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Clients",
                 columns: table => new
                 {
@@ -124,6 +144,23 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "ServerSideSessions",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    SubjectId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    SessionId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    Created = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Renewed = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Expires = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Data = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ServerSideSessions", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "SigningKeys",
                 columns: table => new
                 {
@@ -142,6 +179,16 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
                 table: "ConfigurationState",
                 columns: new[] { "Id", "Version" },
                 values: new object[] { 1, 0L });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackChannelLogoutDeliveries_Claimant",
+                table: "BackChannelLogoutDeliveries",
+                column: "Claimant");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackChannelLogoutDeliveries_NextAttempt",
+                table: "BackChannelLogoutDeliveries",
+                column: "NextAttempt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_PersistedGrants_ClientId",
@@ -167,6 +214,21 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
                 name: "IX_PersistedGrants_SubjectId_ClientId_Type",
                 table: "PersistedGrants",
                 columns: new[] { "SubjectId", "ClientId", "Type" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ServerSideSessions_Expires",
+                table: "ServerSideSessions",
+                column: "Expires");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ServerSideSessions_SessionId",
+                table: "ServerSideSessions",
+                column: "SessionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ServerSideSessions_SubjectId",
+                table: "ServerSideSessions",
+                column: "SubjectId");
         }
 
         /// <inheritdoc />
@@ -177,6 +239,9 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "ApiScopes");
+
+            migrationBuilder.DropTable(
+                name: "BackChannelLogoutDeliveries");
 
             migrationBuilder.DropTable(
                 name: "Clients");
@@ -195,6 +260,9 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "PersistedGrants");
+
+            migrationBuilder.DropTable(
+                name: "ServerSideSessions");
 
             migrationBuilder.DropTable(
                 name: "SigningKeys");

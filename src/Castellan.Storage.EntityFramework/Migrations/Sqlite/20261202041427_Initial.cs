@@ -38,6 +38,26 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "BackChannelLogoutDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    Issuer = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Uri = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    SubjectId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    SessionId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttempt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Created = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Claimant = table.Column<string>(type: "TEXT", maxLength: 50, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BackChannelLogoutDeliveries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Clients",
                 columns: table => new
                 {
@@ -123,6 +143,23 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "ServerSideSessions",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    SubjectId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    SessionId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    Created = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Renewed = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Expires = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Data = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ServerSideSessions", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "SigningKeys",
                 columns: table => new
                 {
@@ -141,6 +178,16 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                 table: "ConfigurationState",
                 columns: new[] { "Id", "Version" },
                 values: new object[] { 1, 0L });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackChannelLogoutDeliveries_Claimant",
+                table: "BackChannelLogoutDeliveries",
+                column: "Claimant");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackChannelLogoutDeliveries_NextAttempt",
+                table: "BackChannelLogoutDeliveries",
+                column: "NextAttempt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_PersistedGrants_ClientId",
@@ -166,6 +213,21 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                 name: "IX_PersistedGrants_SubjectId_ClientId_Type",
                 table: "PersistedGrants",
                 columns: new[] { "SubjectId", "ClientId", "Type" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ServerSideSessions_Expires",
+                table: "ServerSideSessions",
+                column: "Expires");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ServerSideSessions_SessionId",
+                table: "ServerSideSessions",
+                column: "SessionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ServerSideSessions_SubjectId",
+                table: "ServerSideSessions",
+                column: "SubjectId");
         }
 
         /// <inheritdoc />
@@ -176,6 +238,9 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "ApiScopes");
+
+            migrationBuilder.DropTable(
+                name: "BackChannelLogoutDeliveries");
 
             migrationBuilder.DropTable(
                 name: "Clients");
@@ -194,6 +259,9 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "PersistedGrants");
+
+            migrationBuilder.DropTable(
+                name: "ServerSideSessions");
 
             migrationBuilder.DropTable(
                 name: "SigningKeys");

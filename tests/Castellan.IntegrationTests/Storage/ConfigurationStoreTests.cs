@@ -1,0 +1,143 @@
+using Castellan.Storage.EntityFramework;
+using Castellan.Stores;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Castellan.IntegrationTests.Storage;
+
+/// <summary>
+/// Configuration from the database: written with a version increment, read whole, cached, validated with the
+/// in-code configuration once per change; a change that does not validate is refused and the last good one stays.
+/// </summary>
+public sealed class ConfigurationStoreTests
+{
+    private static Client M2m(string id, params string[] scopes) => new()
+    {
+        ClientId = id,
+        ClientSecrets = { Secret.FromPlainText("a-long-enough-client-secret") },
+        AllowedGrantTypes = { GrantTypes.ClientCredentials },
+        AllowedScopes = scopes.ToList(),
+    };
+
+    private static Task<StoreFactory> FactoryAsync(CountingSource? counter = null) => StoreFactory.SqliteAsync(services =>
+    {
+        services.Configure<CastellanOptions>(o => o.ConfigurationCacheLifetime = TimeSpan.Zero);
+        if (counter is not null)
+        {
+            services.Replace(ServiceDescriptor.Singleton<IConfigurationSnapshotSource>(sp => counter.Wrap(sp.GetRequiredService<EntityFrameworkConfigurationStore>())));
+        }
+    });
+
+    [Fact]
+    public async Task Every_write_moves_the_version_and_a_read_returns_what_was_written_with_its_json_types()
+    {
+        await using var factory = await FactoryAsync();
+        var store = factory.Get<EntityFrameworkConfigurationStore>();
+        var before = await store.GetVersionAsync(default);
+
+        await store.SaveApiScopeAsync(new ApiScope("api1"), default);
+        var client = M2m("c1", "api1");
+        client.AccessTokenType = AccessTokenType.Reference;
+        client.Claims.Add(new ClientClaim("level", "3", "http://www.w3.org/2001/XMLSchema#integer"));
+        await store.SaveClientAsync(client, default);
+        await store.SaveClientAsync(client, default);
+        Assert.Equal(before + 3, await store.GetVersionAsync(default));
+        Assert.False(await store.RemoveClientAsync("nobody", default));
+        Assert.Equal(before + 3, await store.GetVersionAsync(default));
+
+        var snapshot = await store.LoadAsync(default);
+        var read = Assert.Single(snapshot.Clients);
+        Assert.Equal(before + 3, snapshot.Version);
+        Assert.Equal(AccessTokenType.Reference, read.AccessTokenType);
+        Assert.Equal(client.ClientSecrets.Single().Value, read.ClientSecrets.Single().Value);
+        Assert.Equal("http://www.w3.org/2001/XMLSchema#integer", read.Claims.Single().ValueType);
+        Assert.Equal("api1", Assert.Single(snapshot.ApiScopes).Name);
+    }
+
+    [Fact]
+    public async Task The_engine_serves_a_change_and_refuses_one_that_does_not_validate_keeping_the_last_good_configuration()
+    {
+        await using var factory = await FactoryAsync();
+        var store = factory.Get<EntityFrameworkConfigurationStore>();
+        var clients = factory.Get<IClientStore>();
+        await store.SaveApiScopeAsync(new ApiScope("api1"), default);
+        await store.SaveClientAsync(M2m("c1", "api1"), default);
+        await factory.Get<CastellanStartupValidator>().ValidateWithStoreAsync(default);
+        Assert.NotNull(await clients.FindClientByIdAsync("c1", default));
+
+        // A client naming a scope nobody configured: logged and not used.
+        await store.SaveClientAsync(M2m("c2", "no-such-scope"), default);
+        await factory.Get<SnapshotConfigurationStore>().RefreshAsync(default);
+        Assert.Null(await clients.FindClientByIdAsync("c2", default));
+        Assert.NotNull(await clients.FindClientByIdAsync("c1", default));
+
+        // Fixed: served.
+        await store.SaveApiScopeAsync(new ApiScope("no-such-scope"), default);
+        await factory.Get<SnapshotConfigurationStore>().RefreshAsync(default);
+        Assert.NotNull(await clients.FindClientByIdAsync("c2", default));
+    }
+
+    [Fact]
+    public async Task An_invalid_stored_configuration_stops_the_server_from_starting()
+    {
+        await using var factory = await FactoryAsync();
+        await factory.Get<EntityFrameworkConfigurationStore>().SaveClientAsync(M2m("c1", "missing"), default);
+
+        var ex = await Assert.ThrowsAsync<CastellanConfigurationException>(() => factory.Get<CastellanStartupValidator>().ValidateWithStoreAsync(default));
+        Assert.Contains(ex.Errors, e => e.Contains("missing", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Lookups_are_answered_from_the_cache_and_an_unchanged_version_is_not_read_again()
+    {
+        var counter = new CountingSource();
+        await using var factory = await StoreFactory.SqliteAsync(services =>
+        {
+            services.Configure<CastellanOptions>(o => o.ConfigurationCacheLifetime = TimeSpan.FromHours(1));
+            services.Replace(ServiceDescriptor.Singleton<IConfigurationSnapshotSource>(sp => counter.Wrap(sp.GetRequiredService<EntityFrameworkConfigurationStore>())));
+        });
+        var store = factory.Get<EntityFrameworkConfigurationStore>();
+        await store.SaveApiScopeAsync(new ApiScope("api1"), default);
+        await store.SaveClientAsync(M2m("c1", "api1"), default);
+        var clients = factory.Get<IClientStore>();
+
+        var first = await clients.FindClientByIdAsync("c1", default);
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.Same(first, await clients.FindClientByIdAsync("c1", default));
+        }
+
+        Assert.Equal(1, counter.Loads);
+        Assert.Equal(0, counter.VersionChecks);
+
+        // Asked explicitly, the source answers its version; unchanged, nothing is read and the instances stay.
+        await factory.Get<SnapshotConfigurationStore>().RefreshAsync(default);
+        Assert.Equal(1, counter.VersionChecks);
+        Assert.Equal(1, counter.Loads);
+        Assert.Same(first, await clients.FindClientByIdAsync("c1", default));
+    }
+
+    /// <summary>Counts what the engine asks of the real source.</summary>
+    internal sealed class CountingSource
+    {
+        public int Loads;
+        public int VersionChecks;
+
+        public IConfigurationSnapshotSource Wrap(IConfigurationSnapshotSource inner) => new Counting(this, inner);
+
+        private sealed class Counting(CountingSource counts, IConfigurationSnapshotSource inner) : IConfigurationSnapshotSource
+        {
+            public Task<long> GetVersionAsync(CancellationToken cancellationToken)
+            {
+                Interlocked.Increment(ref counts.VersionChecks);
+                return inner.GetVersionAsync(cancellationToken);
+            }
+
+            public Task<ConfigurationSnapshot> LoadAsync(CancellationToken cancellationToken)
+            {
+                Interlocked.Increment(ref counts.Loads);
+                return inner.LoadAsync(cancellationToken);
+            }
+        }
+    }
+}
