@@ -133,8 +133,7 @@ internal static class HostCommands
         {
             await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
         }
-        else if (storage.SqliteFolder is not null && !File.Exists(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(storage.ConnectionString).DataSource)
-                 || (await PendingAsync(database, cancellationToken).ConfigureAwait(false)).Count > 0)
+        else if (await storage.LacksTablesAsync(database, cancellationToken).ConfigureAwait(false))
         {
             validator.ValidateInCode();
             await notes.WriteLineAsync($"The database ({storage.Describe()}) has no Castellan tables yet, or needs `migrate`: only the configuration file was checked.").ConfigureAwait(false);
@@ -143,9 +142,6 @@ internal static class HostCommands
 
         await validator.ValidateWithStoreAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    private static Task<IReadOnlyList<string>> PendingAsync(Castellan.Storage.EntityFramework.CastellanDatabase database, CancellationToken cancellationToken)
-        => DatabaseCalls.GuardAsync(database.PendingMigrationsAsync, cancellationToken);
 
     private static async Task<int> MigrateAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -161,8 +157,8 @@ internal static class HostCommands
             }
 
             var database = app.Services.GetRequiredService<Castellan.Storage.EntityFramework.CastellanDatabase>();
-            var pending = await PendingAsync(database, cancellationToken).ConfigureAwait(false);
-            await DatabaseCalls.GuardAsync(database.MigrateAsync, cancellationToken).ConfigureAwait(false);
+            var pending = await database.PendingMigrationsAsync(cancellationToken).ConfigureAwait(false);
+            await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
 
             output.WriteLine(pending.Count == 0
                 ? $"{storage.Describe()} is up to date."

@@ -96,6 +96,15 @@ internal sealed record HostStorage(HostStorageProvider Provider, string? Connect
         });
     }
 
+    /// <summary>
+    /// Whether the database has no Castellan tables yet (a SQLite file not created, or migrations pending), without
+    /// creating anything: asking a SQLite file that does not exist for its migrations would create it empty.
+    /// </summary>
+    /// <exception cref="Castellan.Stores.StoreUnavailableException">The database cannot be reached.</exception>
+    public async Task<bool> LacksTablesAsync(CastellanDatabase database, CancellationToken cancellationToken)
+        => (SqliteFolder is not null && !File.Exists(new SqliteConnectionStringBuilder(ConnectionString).DataSource))
+           || (await database.PendingMigrationsAsync(cancellationToken).ConfigureAwait(false)).Count > 0;
+
     /// <summary>What the logs and commands call it, without the password.</summary>
     public string Describe() => Provider switch
     {

@@ -40,36 +40,33 @@ public sealed class CastellanDatabase
     /// Creates the database if needed and applies the shipped migrations. Several processes may call this at once:
     /// EF Core's migrator holds a database lock while it works, so one migrates and the others find it done.
     /// </summary>
-    public async Task MigrateAsync(CancellationToken cancellationToken)
-    {
-        await using var db = _create();
-        if (Provider == DatabaseProvider.Sqlite)
+    /// <exception cref="StoreUnavailableException">The database cannot be reached.</exception>
+    public Task MigrateAsync(CancellationToken cancellationToken)
+        => RunAsync(async db =>
         {
-            PrepareSqliteFile(db.Database.GetConnectionString());
-        }
+            if (Provider == DatabaseProvider.Sqlite)
+            {
+                PrepareSqliteFile(db.Database.GetConnectionString());
+            }
 
-        await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
-        if (Provider == DatabaseProvider.Sqlite)
-        {
-            // Write-ahead logging lets readers go on while one connection writes; it is a property of the file, so
-            // setting it once is enough.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
-        }
-    }
+            await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            if (Provider == DatabaseProvider.Sqlite)
+            {
+                // Write-ahead logging lets readers go on while one connection writes; it is a property of the file, so
+                // setting it once is enough.
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+            }
+        }, cancellationToken);
 
     /// <summary>Migrations shipped but not applied to this database.</summary>
-    public async Task<IReadOnlyList<string>> PendingMigrationsAsync(CancellationToken cancellationToken)
-    {
-        await using var db = _create();
-        return (await db.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToArray();
-    }
+    /// <exception cref="StoreUnavailableException">The database cannot be reached.</exception>
+    public Task<IReadOnlyList<string>> PendingMigrationsAsync(CancellationToken cancellationToken)
+        => RunAsync<IReadOnlyList<string>>(async db => (await db.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToArray(), cancellationToken);
 
     /// <summary>Migrations applied to this database.</summary>
-    public async Task<IReadOnlyList<string>> AppliedMigrationsAsync(CancellationToken cancellationToken)
-    {
-        await using var db = _create();
-        return (await db.Database.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToArray();
-    }
+    /// <exception cref="StoreUnavailableException">The database cannot be reached.</exception>
+    public Task<IReadOnlyList<string>> AppliedMigrationsAsync(CancellationToken cancellationToken)
+        => RunAsync<IReadOnlyList<string>>(async db => (await db.Database.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToArray(), cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> on a new context, with the database's failures reported as <see cref="StoreUnavailableException"/>.</summary>
     /// <param name="operation">For the metrics: the store method (the caller's name by default).</param>
@@ -85,7 +82,10 @@ public sealed class CastellanDatabase
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
         {
             result = "unavailable";
-            throw new StoreUnavailableException("The database is unavailable: " + ex.GetBaseException().Message, ex);
+
+            // One sentence: an operator's hint may follow it (the host's OperatorErrors).
+            var reason = ex.GetBaseException().Message.TrimEnd();
+            throw new StoreUnavailableException("The database is unavailable: " + reason + (reason.EndsWith('.') ? "" : "."), ex);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -118,18 +118,13 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
     }
 
     /// <summary>
-    /// On PostgreSQL, takes the transaction's locks on a family and a session, in that order, so a revocation and a
+    /// PostgreSQL only: takes the transaction's locks on a family and a session, in that order, so a revocation and a
     /// rotation in the same family (or session) run one after the other. Without them, a delete that started while a
     /// rotation was inserting its replacement would not see the new row, and a replayed refresh token would leave its
     /// family one member alive. SQLite has one writer at a time, which does the same.
     /// </summary>
-    private async Task LockSetsAsync(CastellanDbContext db, string? family, string? session, CancellationToken cancellationToken)
+    private static async Task LockSetsAsync(CastellanDbContext db, string? family, string? session, CancellationToken cancellationToken)
     {
-        if (database.Provider != DatabaseProvider.PostgreSql)
-        {
-            return;
-        }
-
         foreach (var name in GrantStatements.SetLocks(family, session))
         {
             await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))", cancellationToken).ConfigureAwait(false);

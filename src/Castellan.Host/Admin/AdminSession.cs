@@ -82,13 +82,12 @@ internal sealed class AdminSession
     {
         if (storage.MigrateOnStartup)
         {
-            await DatabaseCalls.GuardAsync(database.MigrateAsync, cancellationToken).ConfigureAwait(false);
+            await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        // Looking for pending migrations would create an empty SQLite file; say what to do instead.
-        if (storage.SqliteFolder is not null && !File.Exists(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(storage.ConnectionString).DataSource)
-            || (await DatabaseCalls.GuardAsync(database.PendingMigrationsAsync, cancellationToken).ConfigureAwait(false)).Count > 0)
+        // Say what to do instead.
+        if (await storage.LacksTablesAsync(database, cancellationToken).ConfigureAwait(false))
         {
             throw new AdminException($"The database ({storage.Describe()}) has no Castellan tables yet, or needs `migrate`, and Castellan:Storage:MigrateOnStartup is false: run `migrate` first.");
         }
@@ -104,8 +103,8 @@ internal sealed class AdminSession
     /// <exception cref="AdminException">The change adds problems; nothing is written.</exception>
     public IReadOnlyList<string> EnsureValid(ConfigurationSnapshot before, ConfigurationSnapshot after)
     {
-        var existing = _rules.Check(Merge(before));
-        var errors = _rules.Check(Merge(after));
+        var existing = _rules.Check(InCode.With(before));
+        var errors = _rules.Check(InCode.With(after));
         var added = errors.Except(existing, StringComparer.Ordinal).ToList();
         if (added.Count > 0)
         {
@@ -113,17 +112,6 @@ internal sealed class AdminSession
         }
 
         return errors;
-    }
-
-    /// <summary>The configuration that the servers validate: the file's part and the database's.</summary>
-    private InMemoryConfiguration Merge(ConfigurationSnapshot stored)
-    {
-        var merged = new InMemoryConfiguration();
-        merged.Clients.AddRange([.. InCode.Clients, .. stored.Clients]);
-        merged.ApiScopes.AddRange([.. InCode.ApiScopes, .. stored.ApiScopes]);
-        merged.ApiResources.AddRange([.. InCode.ApiResources, .. stored.ApiResources]);
-        merged.IdentityResources.AddRange([.. InCode.IdentityResources, .. stored.IdentityResources]);
-        return merged;
     }
 
     /// <summary>Says that problems from before a change remain: the servers keep their last valid configuration until they are fixed.</summary>
@@ -137,29 +125,4 @@ internal sealed class AdminSession
     }
 
     public static string Bullets(IEnumerable<string> lines) => string.Join(Environment.NewLine, lines.Select(l => "  - " + l));
-}
-
-/// <summary>Database calls outside the stores (migrations), with the stores' answer to an unreachable database.</summary>
-internal static class DatabaseCalls
-{
-    public static async Task<T> GuardAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await work(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (CastellanDatabase.IsUnavailable(ex, cancellationToken))
-        {
-            // One sentence: the operator's message goes on after it (OperatorErrors).
-            var reason = ex.GetBaseException().Message.TrimEnd();
-            throw new StoreUnavailableException("The database is unavailable: " + reason + (reason.EndsWith('.') ? "" : "."), ex);
-        }
-    }
-
-    public static Task GuardAsync(Func<CancellationToken, Task> work, CancellationToken cancellationToken)
-        => GuardAsync(async token =>
-        {
-            await work(token).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
 }

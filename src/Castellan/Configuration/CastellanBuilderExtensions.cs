@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Castellan.Keys;
 using Castellan.Stores;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Castellan;
@@ -44,7 +45,9 @@ public static class CastellanBuilderExtensions
         where TSource : class, IConfigurationSnapshotSource
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton<IConfigurationSnapshotSource, TSource>();
+        // One instance, whether resolved as the source or as itself (the EF store also writes configuration).
+        builder.Services.TryAddSingleton<TSource>();
+        builder.Services.AddSingleton<IConfigurationSnapshotSource>(sp => sp.GetRequiredService<TSource>());
         builder.Services.AddSingleton<SnapshotConfigurationStore>();
         builder.Services.AddSingleton<IClientStore>(sp => sp.GetRequiredService<SnapshotConfigurationStore>());
         builder.Services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<SnapshotConfigurationStore>());

@@ -30,4 +30,15 @@ internal sealed class InMemoryConfiguration
     public List<ApiResource> ApiResources { get; } = [];
 
     public List<IdentityResource> IdentityResources { get; } = [];
+
+    /// <summary>What the servers validate and serve with a configuration store: this (code, the file) and the store's read together.</summary>
+    public InMemoryConfiguration With(ConfigurationSnapshot stored)
+    {
+        var merged = new InMemoryConfiguration();
+        merged.Clients.AddRange([.. Clients, .. stored.Clients]);
+        merged.ApiScopes.AddRange([.. ApiScopes, .. stored.ApiScopes]);
+        merged.ApiResources.AddRange([.. ApiResources, .. stored.ApiResources]);
+        merged.IdentityResources.AddRange([.. IdentityResources, .. stored.IdentityResources]);
+        return merged;
+    }
 }

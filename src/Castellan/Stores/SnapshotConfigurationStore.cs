@@ -186,15 +186,7 @@ internal sealed partial class SnapshotConfigurationStore(
 
     private (Snapshot Snapshot, List<string> Errors) Build(ConfigurationSnapshot loaded)
     {
-        var merged = new InMemoryConfiguration();
-        merged.Clients.AddRange(inCode.Clients);
-        merged.Clients.AddRange(loaded.Clients);
-        merged.ApiScopes.AddRange(inCode.ApiScopes);
-        merged.ApiScopes.AddRange(loaded.ApiScopes);
-        merged.ApiResources.AddRange(inCode.ApiResources);
-        merged.ApiResources.AddRange(loaded.ApiResources);
-        merged.IdentityResources.AddRange(inCode.IdentityResources);
-        merged.IdentityResources.AddRange(loaded.IdentityResources);
+        var merged = inCode.With(loaded);
         var errors = rules.Check(merged);
         var clients = merged.Clients.GroupBy(c => c.ClientId, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
