@@ -70,14 +70,45 @@ public sealed class CastellanDatabase
 
     /// <summary>Runs <paramref name="work"/> on a new context, with the database's failures reported as <see cref="StoreUnavailableException"/>.</summary>
     /// <param name="operation">For the metrics: the store method (the caller's name by default).</param>
-    internal async Task<T> RunAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
+    internal Task<T> RunAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
+        => MeasureAsync(OnNewContext(work), cancellationToken, operation);
+
+    private Func<Task<T>> OnNewContext<T>(Func<CastellanDbContext, Task<T>> work) => async () =>
+    {
+        await using var db = _create();
+        return await work(db).ConfigureAwait(false);
+    };
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, which reaches the database its own way, with the same failure reporting and
+    /// metrics as <see cref="RunAsync{T}(Func{CastellanDbContext, Task{T}}, CancellationToken, string)"/>, and, on
+    /// SQLite, as one of this process's writers.
+    /// </summary>
+    internal async Task<T> WriteOwnAsync<T>(Func<Task<T>> work, string operation, CancellationToken cancellationToken)
+    {
+        if (_sqliteWriter is null)
+        {
+            return await MeasureAsync(work, cancellationToken, operation).ConfigureAwait(false);
+        }
+
+        await _sqliteWriter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await MeasureAsync(work, cancellationToken, operation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sqliteWriter.Release();
+        }
+    }
+
+    private static async Task<T> MeasureAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken, string operation)
     {
         var started = Stopwatch.GetTimestamp();
         var result = "ok";
         try
         {
-            await using var db = _create();
-            return await work(db).ConfigureAwait(false);
+            return await work().ConfigureAwait(false);
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
         {
@@ -107,23 +138,8 @@ public sealed class CastellanDatabase
     /// <see cref="RunAsync{T}(Func{CastellanDbContext, Task{T}}, CancellationToken, string)"/> for work that writes:
     /// on SQLite it waits for this process's other writers first.
     /// </summary>
-    internal async Task<T> WriteAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
-    {
-        if (_sqliteWriter is null)
-        {
-            return await RunAsync(work, cancellationToken, operation).ConfigureAwait(false);
-        }
-
-        await _sqliteWriter.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await RunAsync(work, cancellationToken, operation).ConfigureAwait(false);
-        }
-        finally
-        {
-            _sqliteWriter.Release();
-        }
-    }
+    internal Task<T> WriteAsync<T>(Func<CastellanDbContext, Task<T>> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
+        => WriteOwnAsync(OnNewContext(work), operation, cancellationToken);
 
     internal Task WriteAsync(Func<CastellanDbContext, Task> work, CancellationToken cancellationToken, [CallerMemberName] string operation = "")
         => WriteAsync<bool>(async db =>

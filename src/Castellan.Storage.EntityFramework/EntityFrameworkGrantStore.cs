@@ -11,38 +11,17 @@ namespace Castellan.Storage.EntityFramework;
 /// revocations and cleanup are set-based deletes.
 /// </summary>
 /// <remarks>
-/// The statements of the token endpoint's paths (read, store, consume, rotate) are <see cref="GrantStatements"/>:
-/// each is one statement and one round trip, with no tracking, no savepoint and no read before the write. A
-/// consumption reads the row it consumed from the <c>UPDATE</c> itself (<c>RETURNING</c>).
+/// The statements of the token endpoint's paths (read, store, consume, rotate) are <see cref="GrantStatements"/>,
+/// with no tracking, no savepoint and no read before the write; a consumption reads the row it consumed from the
+/// <c>UPDATE</c> itself (<c>RETURNING</c>). The writes among them go through <see cref="GrantWriteQueue"/>, which
+/// commits those arriving together in one transaction.
 /// </remarks>
-internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IPersistedGrantStore
+internal sealed class EntityFrameworkGrantStore(CastellanDatabase database, GrantWriteQueue writes) : IPersistedGrantStore
 {
     public Task StoreAsync(PersistedGrant grant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grant);
-        var row = ToRow(grant);
-        return database.WriteAsync(async db =>
-        {
-            // Almost every grant is new (its key is the hash of a fresh random handle): insert first, and overwrite
-            // only when the key exists (a remembered consent given again).
-            try
-            {
-                await GrantStatements.InsertAsync(db, row, cancellationToken).ConfigureAwait(false);
-            }
-            catch (DbException ex) when (CastellanDatabase.IsDuplicateKey(ex))
-            {
-                await db.PersistedGrants.Where(g => g.Key == row.Key).ExecuteUpdateAsync(set => set
-                    .SetProperty(g => g.Type, row.Type)
-                    .SetProperty(g => g.ClientId, row.ClientId)
-                    .SetProperty(g => g.SubjectId, row.SubjectId)
-                    .SetProperty(g => g.SessionId, row.SessionId)
-                    .SetProperty(g => g.FamilyId, row.FamilyId)
-                    .SetProperty(g => g.CreationTime, row.CreationTime)
-                    .SetProperty(g => g.Expiration, row.Expiration)
-                    .SetProperty(g => g.ConsumedTime, row.ConsumedTime)
-                    .SetProperty(g => g.Data, row.Data), cancellationToken).ConfigureAwait(false);
-            }
-        }, cancellationToken);
+        return writes.StoreAsync(ToRow(grant)).WaitAsync(cancellationToken);
     }
 
     public Task<PersistedGrant?> GetAsync(string key, CancellationToken cancellationToken)
@@ -52,46 +31,13 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
         => database.WriteAsync(async db => await db.PersistedGrants.Where(g => g.Key == key).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0,
             cancellationToken);
 
-    public Task<PersistedGrant?> TryConsumeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
-        => database.WriteAsync(db => ConsumeAsync(db, key, now.UtcDateTime, cancellationToken), cancellationToken);
+    public async Task<PersistedGrant?> TryConsumeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
+        => Consumed(await writes.ConsumeAsync(key, now.UtcDateTime).WaitAsync(cancellationToken).ConfigureAwait(false));
 
-    public Task<PersistedGrant?> TryConsumeAndReplaceAsync(string key, PersistedGrant replacement, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<PersistedGrant?> TryConsumeAndReplaceAsync(string key, PersistedGrant replacement, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(replacement);
-        var row = ToRow(replacement);
-        var at = now.UtcDateTime;
-        if (database.Provider == DatabaseProvider.PostgreSql)
-        {
-            return database.WriteAsync(async db =>
-            {
-                // The family's and the session's locks first, as a revocation takes them (see LockSetsAsync), then
-                // the consumption and the replacement: one round trip, and the commit.
-                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                var consumed = await GrantStatements.ConsumeAndInsertAsync(db, key, at, row, cancellationToken).ConfigureAwait(false);
-                if (consumed is null)
-                {
-                    return null;
-                }
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return Consumed(consumed);
-            }, cancellationToken);
-        }
-
-        return database.WriteAsync(async db =>
-        {
-            // One transaction: the consumption and the replacement are both kept, or neither.
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var grant = await ConsumeAsync(db, key, at, cancellationToken).ConfigureAwait(false);
-            if (grant is null)
-            {
-                return null;
-            }
-
-            await GrantStatements.InsertAsync(db, row, cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return grant;
-        }, cancellationToken);
+        return Consumed(await writes.ConsumeAndInsertAsync(key, now.UtcDateTime, ToRow(replacement)).WaitAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public Task<int> RemoveAllAsync(PersistedGrantFilter filter, CancellationToken cancellationToken)
@@ -123,13 +69,8 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
     /// rotation was inserting its replacement would not see the new row, and a replayed refresh token would leave its
     /// family one member alive. SQLite has one writer at a time, which does the same.
     /// </summary>
-    private static async Task LockSetsAsync(CastellanDbContext db, string? family, string? session, CancellationToken cancellationToken)
-    {
-        foreach (var name in GrantStatements.SetLocks(family, session))
-        {
-            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))", cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private static Task LockSetsAsync(CastellanDbContext db, string? family, string? session, CancellationToken cancellationToken)
+        => GrantStatements.LockSetsAsync(db, [.. GrantStatements.SetLocks(family, session)], cancellationToken);
 
     public Task<int> RemoveExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
     {
@@ -164,11 +105,9 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database) : IP
             return rows.Select(FromRow).ToList();
         }, cancellationToken);
 
-    /// <summary>The grant as it was before this caller consumed it, or null when another caller did, or it expired, or it is unknown.</summary>
-    private static async Task<PersistedGrant?> ConsumeAsync(CastellanDbContext db, string key, DateTime at, CancellationToken cancellationToken)
-        => Consumed(await GrantStatements.ConsumeAsync(db, key, at, cancellationToken).ConfigureAwait(false));
-
-    // RETURNING gives the row after the update; the caller gets the grant as it was, unconsumed, as from every store.
+    // The grant as it was before this caller consumed it, or null when another caller did, or it expired, or it is
+    // unknown. RETURNING gives the row after the update; the caller gets the grant as it was, unconsumed, as from
+    // every store.
     private static PersistedGrant? Consumed(PersistedGrantRow? row) => row is null ? null : FromRow(row) with { ConsumedTime = null };
 
     private static IQueryable<PersistedGrantRow> Matching(IQueryable<PersistedGrantRow> rows, PersistedGrantFilter filter)

@@ -1,6 +1,8 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Castellan.Storage.EntityFramework;
 
@@ -22,57 +24,71 @@ internal static class GrantStatements
 
     private const string Find = $"""SELECT {Columns} FROM "PersistedGrants" WHERE "Key" = @k""";
 
-    private const string Insert = $"""
+    internal const string Insert = $"""
         INSERT INTO "PersistedGrants" ({Columns})
         VALUES (@key, @type, @client, @subject, @session, @family, @created, @expires, @consumed, @data)
         """;
 
     // Of all callers racing on one key (on any node) only one changes the row, and it reads the row in the same
     // statement.
-    private const string Consume = $"""
+    internal const string Consume = $"""
         UPDATE "PersistedGrants" SET "ConsumedTime" = @now
         WHERE "Key" = @k AND "ConsumedTime" IS NULL AND "Expiration" > @now
         RETURNING {Columns}
         """;
 
-    // One statement for the consumption and the replacement: the insert runs only if the update consumed the row, and
-    // a failed insert undoes the consumption. The casts type the parameters that may be null, which an INSERT ...
-    // SELECT does not infer from the columns as VALUES does.
+    // A stored grant overwrites the row with its key: almost every grant is new (its key is the hash of a fresh
+    // random handle), but a remembered consent given again replaces the old one. The same text on both providers.
+    private const string UpsertSet = """
+        ON CONFLICT ("Key") DO UPDATE SET "Type" = excluded."Type", "ClientId" = excluded."ClientId",
+            "SubjectId" = excluded."SubjectId", "SessionId" = excluded."SessionId", "FamilyId" = excluded."FamilyId",
+            "CreationTime" = excluded."CreationTime", "Expiration" = excluded."Expiration",
+            "ConsumedTime" = excluded."ConsumedTime", "Data" = excluded."Data"
+        """;
+
+    internal const string SqliteUpsert = Insert + "\n" + UpsertSet;
+
+    // PostgreSQL's statements take positional parameters with explicit types: they are prepared once per connection
+    // and sent in one batch, with no rewriting of names. Every one returns a result set, so the batch's reader moves
+    // through them one per statement.
+    private const string PostgreSqlValues = "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+    private const string PostgreSqlUpsert = $"""
+        INSERT INTO "PersistedGrants" ({Columns}) VALUES {PostgreSqlValues}
+        {UpsertSet}
+        RETURNING "Key"
+        """;
+
+    private const string PostgreSqlConsume = $"""
+        UPDATE "PersistedGrants" SET "ConsumedTime" = $2
+        WHERE "Key" = $1 AND "ConsumedTime" IS NULL AND "Expiration" > $2
+        RETURNING {Columns}
+        """;
+
+    // The consumption and the replacement in one statement: the insert runs only if the update consumed the row, and
+    // a failed insert undoes the consumption.
     private const string PostgreSqlRotate = $"""
-        WITH consumed AS ({Consume}),
+        WITH consumed AS ({PostgreSqlConsume}),
         replacement AS (
             INSERT INTO "PersistedGrants" ({Columns})
-            SELECT @key, @type, @client, CAST(@subject AS text), CAST(@session AS text), CAST(@family AS text),
-                @created, @expires, CAST(@consumed AS timestamp with time zone), @data
+            SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
             WHERE EXISTS (SELECT 1 FROM consumed))
         SELECT {Columns} FROM consumed
         """;
 
+    /// <summary>
+    /// PostgreSQL: takes the transaction's advisory locks on the families and sessions named by <c>$1</c> (a text
+    /// array, see <see cref="SetLocks"/>), in the order of their hashes. Every rotation batch and every revocation takes
+    /// its locks through this statement, so all of them take locks in one order and none can wait on another in a
+    /// cycle.
+    /// </summary>
+    public const string PostgreSqlLockSets = """
+        SELECT pg_advisory_xact_lock(h) FROM (
+            SELECT DISTINCT hashtextextended(n, 0) AS h FROM unnest($1::text[]) AS n ORDER BY h) AS sorted
+        """;
+
     public static Task<PersistedGrantRow?> FindAsync(CastellanDbContext db, string key, CancellationToken cancellationToken)
         => ReadAsync(db, Find, command => Add(command, "@k", key), cancellationToken);
-
-    public static async Task InsertAsync(CastellanDbContext db, PersistedGrantRow row, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var command = Command(db, Insert);
-            AddRow(command, row);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <returns>The row as the update left it (consumed), or null when this caller did not consume it.</returns>
-    public static Task<PersistedGrantRow?> ConsumeAsync(CastellanDbContext db, string key, DateTime now, CancellationToken cancellationToken)
-        => ReadAsync(db, Consume, command =>
-        {
-            Add(command, "@k", key);
-            Add(command, "@now", now);
-        }, cancellationToken);
 
     /// <summary>
     /// The names of the PostgreSQL advisory locks a rotation and a revocation in a family or a session take, in the
@@ -91,46 +107,108 @@ internal static class GrantStatements
         }
     }
 
-    /// <summary>
-    /// PostgreSQL only, in the caller's transaction: takes the replacement's <see cref="SetLocks"/>, then consumes
-    /// <paramref name="key"/> and inserts <paramref name="replacement"/>, in one round trip.
-    /// </summary>
-    /// <returns>The consumed row, or null when this caller did not consume it (and nothing was inserted).</returns>
-    public static async Task<PersistedGrantRow?> ConsumeAndInsertAsync(CastellanDbContext db, string key, DateTime now, PersistedGrantRow replacement, CancellationToken cancellationToken)
+    /// <summary>PostgreSQL, in the caller's transaction: <see cref="PostgreSqlLockSets"/> for <paramref name="names"/>.</summary>
+    public static async Task LockSetsAsync(CastellanDbContext db, string[] names, CancellationToken cancellationToken)
     {
-        var locks = SetLocks(replacement.FamilyId, replacement.SessionId).ToArray();
-        var sql = new System.Text.StringBuilder();
-        for (var i = 0; i < locks.Length; i++)
-        {
-            sql.Append("SELECT pg_advisory_xact_lock(hashtextextended(@lock").Append(i).Append(", 0));\n");
-        }
+        await using var command = Command(db, PostgreSqlLockSets);
+        command.Parameters.Add(TextArray(names));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
-        sql.Append(PostgreSqlRotate);
+    /// <summary>
+    /// PostgreSQL: runs <paramref name="writes"/> (in that order) in one transaction, one round trip; see
+    /// <see cref="GrantWriteQueue"/>. SQLite's batches are <see cref="SqliteGrantWriter"/>'s.
+    /// </summary>
+    /// <returns>Per write, in order: the row it consumed, or null (stores, and consumptions another caller won).</returns>
+    public static async Task<PersistedGrantRow?[]> WritePostgreSqlBatchAsync(CastellanDbContext db, IReadOnlyList<GrantWrite> writes, CancellationToken cancellationToken)
+    {
+        var results = new PersistedGrantRow?[writes.Count];
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var command = Command(db, sql.ToString());
-            for (var i = 0; i < locks.Length; i++)
-            {
-                Add(command, "@lock" + i, locks[i]);
-            }
-
-            Add(command, "@k", key);
-            Add(command, "@now", now);
-            AddRow(command, replacement);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-
-            // The locks' result sets come first, in order: the statements run one after the other.
-            for (var i = 0; i < locks.Length; i++)
-            {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Row(reader) : null;
+            await PostgreSqlBatchAsync((NpgsqlConnection)db.Database.GetDbConnection(), writes, results, db.Database.GetCommandTimeout(), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+
+        return results;
+    }
+
+    private static async Task PostgreSqlBatchAsync(NpgsqlConnection connection, IReadOnlyList<GrantWrite> writes, PersistedGrantRow?[] results, int? timeout, CancellationToken cancellationToken)
+    {
+        // No explicit transaction: the statements of one batch, sent together up to one Sync, run in one implicit
+        // transaction that commits at the Sync, and one failing rolls them all back. One round trip per batch.
+        await using var batch = new NpgsqlBatch(connection);
+        if (timeout is { } seconds)
+        {
+            batch.Timeout = seconds;
+        }
+
+        List<string>? locks = null;
+        foreach (var write in writes)
+        {
+            if (write.Kind == GrantWriteKind.Rotate)
+            {
+                foreach (var name in SetLocks(write.Row!.FamilyId, write.Row.SessionId))
+                {
+                    (locks ??= []).Add(name);
+                }
+            }
+        }
+
+        if (locks is not null)
+        {
+            var lockSets = new NpgsqlBatchCommand(PostgreSqlLockSets);
+            lockSets.Parameters.Add(TextArray([.. locks]));
+            batch.BatchCommands.Add(lockSets);
+        }
+
+        foreach (var write in writes)
+        {
+            NpgsqlBatchCommand command;
+            if (write.Kind == GrantWriteKind.Store)
+            {
+                command = new NpgsqlBatchCommand(PostgreSqlUpsert);
+            }
+            else
+            {
+                command = new NpgsqlBatchCommand(write.Kind == GrantWriteKind.Rotate ? PostgreSqlRotate : PostgreSqlConsume);
+                command.Parameters.Add(Text(write.Key));
+                command.Parameters.Add(Time(write.Now));
+            }
+
+            if (write.Row is { } row && write.Kind != GrantWriteKind.Consume)
+            {
+                AddRow(command.Parameters, row);
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        // Prepared once per physical connection (Npgsql keeps them across the pool's reuse); later batches only bind.
+        await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (locks is not null)
+        {
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < writes.Count; i++)
+        {
+            if (writes[i].Kind != GrantWriteKind.Store && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results[i] = Row(reader);
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Read to the end: the implicit transaction's commit is reported after the last result, and a caller is
+        // answered only once it has committed.
+        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+        {
         }
     }
 
@@ -163,21 +241,53 @@ internal static class GrantStatements
         return command;
     }
 
-    private static void AddRow(DbCommand command, PersistedGrantRow row)
+    /// <summary>A command for <paramref name="sql"/> with the row's parameters (<c>@key</c> … <c>@data</c>), bound by <see cref="SetRow"/>.</summary>
+    internal static void AddRowParameters(DbCommand command)
     {
-        Add(command, "@key", row.Key);
-        Add(command, "@type", row.Type);
-        Add(command, "@client", row.ClientId);
-        Add(command, "@subject", row.SubjectId);
-        Add(command, "@session", row.SessionId);
-        Add(command, "@family", row.FamilyId);
-        Add(command, "@created", row.CreationTime);
-        Add(command, "@expires", row.Expiration);
-        Add(command, "@consumed", row.ConsumedTime);
-        Add(command, "@data", row.Data);
+        foreach (var name in (ReadOnlySpan<string>)["@key", "@type", "@client", "@subject", "@session", "@family", "@created", "@expires", "@consumed", "@data"])
+        {
+            Add(command, name, null);
+        }
     }
 
-    private static void Add(DbCommand command, string name, object? value)
+    // In the order of AddRowParameters' (and of Columns).
+    internal static void SetRow(DbCommand command, PersistedGrantRow row)
+    {
+        var parameters = command.Parameters;
+        parameters[0].Value = row.Key;
+        parameters[1].Value = row.Type;
+        parameters[2].Value = row.ClientId;
+        parameters[3].Value = (object?)row.SubjectId ?? DBNull.Value;
+        parameters[4].Value = (object?)row.SessionId ?? DBNull.Value;
+        parameters[5].Value = (object?)row.FamilyId ?? DBNull.Value;
+        parameters[6].Value = row.CreationTime;
+        parameters[7].Value = row.Expiration;
+        parameters[8].Value = (object?)row.ConsumedTime ?? DBNull.Value;
+        parameters[9].Value = row.Data;
+    }
+
+    // In the order of Columns, typed so a null binds as the column's type.
+    private static void AddRow(NpgsqlParameterCollection parameters, PersistedGrantRow row)
+    {
+        parameters.Add(Text(row.Key));
+        parameters.Add(Text(row.Type));
+        parameters.Add(Text(row.ClientId));
+        parameters.Add(Text(row.SubjectId));
+        parameters.Add(Text(row.SessionId));
+        parameters.Add(Text(row.FamilyId));
+        parameters.Add(Time(row.CreationTime));
+        parameters.Add(Time(row.Expiration));
+        parameters.Add(Time(row.ConsumedTime));
+        parameters.Add(Text(row.Data));
+    }
+
+    private static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter TextArray(string[] values) => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values };
+
+    private static NpgsqlParameter Time(DateTime? value) => new() { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)value ?? DBNull.Value };
+
+    internal static void Add(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
@@ -186,7 +296,7 @@ internal static class GrantStatements
     }
 
     // The column order of Columns.
-    private static PersistedGrantRow Row(DbDataReader reader) => new()
+    internal static PersistedGrantRow Row(DbDataReader reader) => new()
     {
         Key = reader.GetString(0),
         Type = reader.GetString(1),

@@ -13,7 +13,10 @@ namespace Castellan.Storage.EntityFramework;
 internal sealed class SqliteConnectionSettings(bool fullSync) : DbConnectionInterceptor
 {
     private readonly ConditionalWeakTable<object, object> _applied = new();
-    private readonly string _pragma = fullSync ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+    private readonly string _pragma = Pragma(fullSync);
+
+    /// <summary>The statement that applies the settings on a connection Castellan opens itself.</summary>
+    public static string Pragma(bool fullSync) => fullSync ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 

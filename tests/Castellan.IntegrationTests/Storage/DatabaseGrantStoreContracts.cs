@@ -66,7 +66,7 @@ public sealed class PostgreSqlFamilyRevocationTests(PostgresCluster cluster)
         };
         await store.StoreAsync(Member("fam-0"), default);
 
-        // A rotation in progress, exactly as the store runs one: family and session locks, consume, insert, not committed.
+        // A rotation in progress, with the locks the store takes: family and session locks, consume, insert, not committed.
         await using var rotation = new Npgsql.NpgsqlConnection(factory.ConnectionString);
         await rotation.OpenAsync();
         await using var transaction = await rotation.BeginTransactionAsync();
