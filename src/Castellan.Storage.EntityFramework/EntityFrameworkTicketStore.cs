@@ -65,6 +65,52 @@ internal sealed class EntityFrameworkTicketStore(CastellanDatabase database, IDa
     public Task RemoveAsync(string key)
         => database.WriteAsync(db => db.ServerSideSessions.Where(s => s.Key == key).ExecuteDeleteAsync(), CancellationToken.None);
 
+    /// <summary>
+    /// Sessions of <paramref name="subject"/> and <paramref name="session"/> (each optional), oldest first, for the admin
+    /// commands. Neither the key nor the ticket is read: the key is as good as the session cookie.
+    /// </summary>
+    internal Task<List<ServerSideSession>> ListAsync(string? subject, string? session, int limit, CancellationToken cancellationToken)
+        => database.RunAsync(async db =>
+        {
+            var rows = await Matching(db.ServerSideSessions.AsNoTracking(), subject, session).OrderBy(s => s.Created).Take(limit)
+                .Select(s => new { s.SubjectId, s.SessionId, s.Created, s.Renewed, s.Expires })
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            return rows.Select(r => new ServerSideSession(r.SubjectId, r.SessionId, Utc(r.Created), Utc(r.Renewed), r.Expires is { } expires ? Utc(expires) : null)).ToList();
+        }, cancellationToken);
+
+    /// <summary>
+    /// Ends every session of <paramref name="subject"/> and <paramref name="session"/> (given together, both must
+    /// match) in one statement: their cookies sign nobody in on any node afterwards.
+    /// </summary>
+    /// <returns>How many sessions were ended.</returns>
+    internal Task<int> RemoveAllAsync(string? subject, string? session, CancellationToken cancellationToken)
+    {
+        if (subject is null && session is null)
+        {
+            throw new ArgumentException("Name a subject or a session to end sessions by.", nameof(subject));
+        }
+
+        return database.WriteAsync(db => Matching(db.ServerSideSessions, subject, session).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+    }
+
+    private static IQueryable<ServerSideSessionRow> Matching(IQueryable<ServerSideSessionRow> rows, string? subject, string? session)
+    {
+        if (subject is not null)
+        {
+            rows = rows.Where(s => s.SubjectId == subject);
+        }
+
+        if (session is not null)
+        {
+            rows = rows.Where(s => s.SessionId == session);
+        }
+
+        return rows;
+    }
+
+    // The columns hold UTC without a kind.
+    private static DateTimeOffset Utc(DateTime value) => new(value, TimeSpan.Zero);
+
     private ServerSideSessionRow Row(string key, AuthenticationTicket ticket) => new()
     {
         Key = key,
@@ -76,3 +122,6 @@ internal sealed class EntityFrameworkTicketStore(CastellanDatabase database, IDa
         Data = _protector.Protect(TicketSerializer.Default.Serialize(ticket)),
     };
 }
+
+/// <summary>A server-side session as the admin commands show it: who and when, never the key or the ticket.</summary>
+internal sealed record ServerSideSession(string? SubjectId, string? SessionId, DateTimeOffset Created, DateTimeOffset Renewed, DateTimeOffset? Expires);

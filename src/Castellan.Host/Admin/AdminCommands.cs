@@ -7,12 +7,12 @@ internal sealed record AdminIO(TextWriter Output, TextWriter Error, TextReader I
 
 /// <summary>
 /// The admin commands of issue 10 (docs/admin-cli.md): clients, scopes, API resources and identity resources in
-/// the database, grants, and the whole stored configuration as a configuration file.
+/// the database, grants, server-side sessions, and the whole stored configuration as a configuration file.
 /// </summary>
 internal static class AdminCommands
 {
     /// <summary>The top-level names, for <see cref="HostCommands.IsCommand"/>.</summary>
-    public static readonly IReadOnlyList<string> Names = ["clients", "scopes", "resources", "identity-resources", "grants", "config"];
+    public static readonly IReadOnlyList<string> Names = ["clients", "scopes", "resources", "identity-resources", "grants", "sessions", "config"];
 
     public static void AddTo(RootCommand root, AdminIO io)
     {
@@ -21,6 +21,7 @@ internal static class AdminCommands
         root.Subcommands.Add(ItemCommands.Create(AdminKinds.ApiResources, "API resources: the APIs (audiences) and the scopes each one accepts.", io));
         root.Subcommands.Add(ItemCommands.Create(AdminKinds.IdentityResources, "Identity resources: the OpenID Connect scopes (openid, profile, email, ...) and the user claims each releases.", io));
         root.Subcommands.Add(GrantCommands.Create(io));
+        root.Subcommands.Add(SessionCommands.Create(io));
         root.Subcommands.Add(ConfigCommands.Create(io));
     }
 

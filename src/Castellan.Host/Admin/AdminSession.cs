@@ -36,6 +36,11 @@ internal sealed class AdminSession
 
     public EntityFrameworkConfigurationStore Store { get; }
 
+    public EntityFrameworkGrantStore Grants => Services.GetRequiredService<EntityFrameworkGrantStore>();
+
+    /// <summary>The server-side sessions, or null when each session is only its browser's cookie (sessions not stored).</summary>
+    public EntityFrameworkTicketStore? Sessions => Services.GetService<EntityFrameworkTicketStore>();
+
     public TimeProvider Time { get; }
 
     public TimeSpan CacheLifetime { get; }
@@ -57,7 +62,7 @@ internal sealed class AdminSession
             if (!storage.IsDatabase)
             {
                 throw new AdminException("Castellan:Storage:Provider is InMemory: there is no database to manage. Clients, scopes and resources come from the " +
-                                         "configuration file alone, and grants live in the server's memory. Use Sqlite or PostgreSql (docs/admin-cli.md).");
+                                         "configuration file alone, grants live in the server's memory and sessions in the browsers' cookies. Use Sqlite or PostgreSql (docs/admin-cli.md).");
             }
 
             await PrepareAsync(app.Services.GetRequiredService<CastellanDatabase>(), storage, cancellationToken).ConfigureAwait(false);

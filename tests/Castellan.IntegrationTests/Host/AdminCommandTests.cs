@@ -1,15 +1,21 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using System.Text.Json;
 using Castellan.Host;
 using Castellan.IntegrationTests.Infrastructure;
+using Castellan.IntegrationTests.Storage;
+using Castellan.Pkce;
+using Castellan.Sessions;
+using Castellan.Storage.EntityFramework;
 using Castellan.Stores;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Castellan.IntegrationTests.Host;
 
 /// <summary>
-/// The admin commands (clients, scopes, resources, identity-resources, grants, config) against the host's default
+/// The admin commands (clients, scopes, resources, identity-resources, grants, sessions, config) against the host's default
 /// SQLite database in a temporary content root, checked through a started host.
 /// </summary>
 public sealed class AdminCommandTests : IDisposable
@@ -17,8 +23,9 @@ public sealed class AdminCommandTests : IDisposable
     private const string ApiSecret = "api1-introspection-secret";
     private const string FileClientSecret = "file-client-secret-value";
     private const string Password = "alice-long-password";
+    private const string WebSecret = "web-client-secret-value";
 
-    /// <summary>The server's configuration file: one API, the openid scope, a client and a user of its own.</summary>
+    /// <summary>The server's configuration file: one API, the openid scope, a machine client, a web client and a user of its own.</summary>
     private const string ConfigFile = $$"""
     {
       "Castellan": {
@@ -26,11 +33,16 @@ public sealed class AdminCommandTests : IDisposable
         "ApiResources": [ { "Name": "api1", "Scopes": [ "api1" ], "ApiSecrets": [ { "Value": "{{ApiSecret}}" } ] } ],
         "IdentityResources": [ { "Name": "openid", "UserClaims": [ "sub" ], "Required": true } ],
         "Clients": [ { "ClientId": "file-client", "ClientSecrets": [ { "Value": "{{FileClientSecret}}" } ],
-                       "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "api1" ] } ],
+                       "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "api1" ] },
+                     { "ClientId": "web", "ClientSecrets": [ { "Value": "{{WebSecret}}" } ], "AllowedGrantTypes": [ "authorization_code" ],
+                       "AllowOfflineAccess": true, "RedirectUris": [ "{{ClusterNodes.RedirectUri}}" ], "AllowedScopes": [ "openid", "api1" ] } ],
         "TestUsers": [ { "SubjectId": "alice-id", "Username": "alice", "Password": "{{Password}}" } ]
       }
     }
     """;
+
+    /// <summary>When <see cref="SeedSessionsAsync"/> says the sessions were created (whole seconds, as they round-trip).</summary>
+    private static readonly DateTimeOffset SeedTime = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     private readonly TempDirectory _root = new();
     private readonly string _config;
@@ -299,13 +311,187 @@ public sealed class AdminCommandTests : IDisposable
         Assert.Contains("Add --yes", await RefusedAsync("grants", "revoke", "--subject", "alice-id"), StringComparison.Ordinal);
         Assert.True(await IsActiveAsync(http, aliceToken));
 
-        Assert.Contains("Revoked 1 grants of subject 'alice-id'", await OkAsync("grants", "revoke", "--subject", "alice-id", "--yes"), StringComparison.Ordinal);
+        Assert.Contains("Ended 0 server-side sessions and revoked 1 grants of subject 'alice-id'.", await OkAsync("grants", "revoke", "--subject", "alice-id", "--yes"), StringComparison.Ordinal);
         Assert.False(await IsActiveAsync(http, aliceToken));
         Assert.True(await IsActiveAsync(http, machineToken));
 
         Assert.Contains("Revoked 1 grants of client 'machine'", await OkAsync("grants", "revoke", "--client", "machine", "--yes"), StringComparison.Ordinal);
         Assert.False(await IsActiveAsync(http, machineToken));
         Assert.Contains("No grants match.", await OkAsync("grants", "list"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_signed_in_users_session_is_listed_and_grants_revoke_by_session_signs_them_out_and_ends_its_refresh_token()
+    {
+        await using var host = await StartHostAsync();
+        using var http = host.CreateClient();
+        using var browser = new ClusterBrowser(Password);
+        var verifier = Duende.IdentityModel.CryptoRandom.CreateUniqueId(43);
+        var challenge = PkceValidator.S256Challenge(verifier);
+        var code = ClusterBrowser.Code(await browser.RunAsync(host.BaseAddress, ClusterBrowser.AuthorizeUrl(host.BaseAddress, challenge), signIn: true));
+        var refresh = (await WebTokenAsync(http, ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", ClusterNodes.RedirectUri), ("code_verifier", verifier)))
+            .GetProperty("refresh_token").GetString()!;
+        refresh = (await WebTokenAsync(http, ("grant_type", "refresh_token"), ("refresh_token", refresh))).GetProperty("refresh_token").GetString()!;
+        Assert.NotEmpty(ClusterBrowser.Code(await browser.RunAsync(host.BaseAddress, ClusterBrowser.AuthorizeUrl(host.BaseAddress, challenge, prompt: "none"), signIn: false)));
+
+        var listed = Assert.Single(await ListJsonAsync("sessions", "list"));
+        Assert.Equal("alice-id", listed.GetProperty("SubjectId").GetString());
+        var sid = listed.GetProperty("SessionId").GetString()!;
+        Assert.False(string.IsNullOrEmpty(sid));
+        Assert.Contains(sid, await OkAsync("sessions", "list", "--subject", "alice-id"), StringComparison.Ordinal);
+        var grants = await ListJsonAsync("grants", "list", "--session", sid);
+        Assert.Contains(grants, g => g.GetProperty("Type").GetString() == PersistedGrantTypes.RefreshToken && g.GetProperty("ConsumedTime").ValueKind == JsonValueKind.Null);
+
+        Assert.Contains($"Ended 1 server-side sessions and revoked {grants.Length} grants of session '{sid}'.",
+            await OkAsync("grants", "revoke", "--session", sid, "--yes"), StringComparison.Ordinal);
+
+        Assert.Contains("No sessions match.", await OkAsync("sessions", "list"), StringComparison.Ordinal);
+        Assert.Contains("No grants match.", await OkAsync("grants", "list", "--session", sid), StringComparison.Ordinal);
+        Assert.Equal("invalid_grant", (await WebTokenAsync(http, ("grant_type", "refresh_token"), ("refresh_token", refresh))).GetProperty("error").GetString());
+        var silent = await browser.RunAsync(host.BaseAddress, ClusterBrowser.AuthorizeUrl(host.BaseAddress, challenge, prompt: "none"), signIn: false);
+        Assert.Contains("error=login_required", silent.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sessions_are_listed_oldest_first_without_their_keys_and_ending_a_subjects_removes_its_sessions_and_grants_only()
+    {
+        var keys = await SeedSessionsAsync();
+
+        var table = await OkAsync("sessions", "list");
+        var lines = table.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["subject", "session", "created", "renewed", "expires"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["alice-id sid-a1", "alice-id sid-a2", "bob-id sid-b1"], lines[1..].Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..2])));
+        var json = await OkAsync("sessions", "list", "--subject", "alice-id", "--json");
+        foreach (var key in keys)
+        {
+            Assert.DoesNotContain(key[..8], table, StringComparison.Ordinal);
+            Assert.DoesNotContain(key[..8], json, StringComparison.Ordinal);
+        }
+
+        var alice = JsonDocument.Parse(json).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["sid-a1", "sid-a2"], alice.Select(s => s.GetProperty("SessionId").GetString()));
+        Assert.All(alice, s => Assert.Equal(["SubjectId", "SessionId", "Created", "Renewed", "Expires"], s.EnumerateObject().Select(p => p.Name)));
+        Assert.Equal(SeedTime.AddHours(-3), alice[0].GetProperty("Created").GetDateTimeOffset());
+        Assert.Equal(SeedTime.AddHours(-3).AddDays(1), alice[0].GetProperty("Expires").GetDateTimeOffset());
+        Assert.Contains("The first 2 are shown", await OkAsync("sessions", "list", "--limit", "2"), StringComparison.Ordinal);
+
+        Assert.Contains("This ends 2 server-side sessions and revokes 2 grants of subject 'alice-id'. Add --yes to confirm.",
+            await RefusedAsync("sessions", "end", "--subject", "alice-id"), StringComparison.Ordinal);
+        Assert.Equal(["sid-a1", "sid-a2", "sid-b1"], await SessionIdsAsync());
+
+        Assert.Contains("Ended 2 server-side sessions and revoked 2 grants of subject 'alice-id'.",
+            await OkAsync("sessions", "end", "--subject", "alice-id", "--yes"), StringComparison.Ordinal);
+        Assert.Equal(["sid-b1"], await SessionIdsAsync());
+        Assert.Equal(["file-client/", "web/sid-b1"], await GrantsAsync());
+    }
+
+    [Fact]
+    public async Task Ending_one_session_removes_that_session_and_its_grants_and_leaves_the_users_other_sessions()
+    {
+        await SeedSessionsAsync();
+
+        Assert.Contains("Ended 1 server-side sessions and revoked 1 grants of session 'sid-a1'.",
+            await OkAsync("sessions", "end", "--session", "sid-a1", "--yes"), StringComparison.Ordinal);
+        Assert.Equal(["sid-a2", "sid-b1"], await SessionIdsAsync());
+        Assert.Equal(["file-client/", "web/sid-a2", "web/sid-b1"], await GrantsAsync());
+
+        // Given together, both must match: sid-b1 is bob's.
+        Assert.Contains("Ended 0 server-side sessions and revoked 0 grants of subject 'alice-id' and session 'sid-b1'.",
+            await OkAsync("sessions", "end", "--subject", "alice-id", "--session", "sid-b1", "--yes"), StringComparison.Ordinal);
+        Assert.Equal(["sid-a2", "sid-b1"], await SessionIdsAsync());
+    }
+
+    [Fact]
+    public async Task Grants_revoke_by_subject_ends_the_subjects_sessions_but_with_a_client_leaves_them()
+    {
+        await SeedSessionsAsync();
+
+        var output = await OkAsync("grants", "revoke", "--client", "web", "--subject", "alice-id", "--yes");
+        Assert.Contains("Revoked 2 grants of client 'web' and subject 'alice-id'.", output, StringComparison.Ordinal);
+        Assert.Contains("Sessions are not ended when --client is given", output, StringComparison.Ordinal);
+        Assert.Equal(["sid-a1", "sid-a2", "sid-b1"], await SessionIdsAsync());
+
+        Assert.Contains("This ends 1 server-side sessions and revokes 1 grants of subject 'bob-id'.", await RefusedAsync("grants", "revoke", "--subject", "bob-id"), StringComparison.Ordinal);
+        Assert.Contains("Ended 1 server-side sessions and revoked 1 grants of subject 'bob-id'.", await OkAsync("grants", "revoke", "--subject", "bob-id", "--yes"), StringComparison.Ordinal);
+        Assert.Equal(["sid-a1", "sid-a2"], await SessionIdsAsync());
+        Assert.Equal(["file-client/"], await GrantsAsync());
+    }
+
+    [Fact]
+    public async Task Sessions_commands_without_a_filter_or_without_a_database_exit_with_2()
+    {
+        await SeedSessionsAsync();
+        Assert.Contains("--subject or --session", await RefusedAsync("sessions", "end", "--yes"), StringComparison.Ordinal);
+        Assert.Contains("--limit must be between 1 and 100000", await RefusedAsync("sessions", "list", "--limit", "0"), StringComparison.Ordinal);
+        Assert.Equal(["sid-a1", "sid-a2", "sid-b1"], await SessionIdsAsync());
+
+        foreach (var command in new string[][] { ["sessions", "list"], ["sessions", "end", "--subject", "alice-id", "--yes"], ["grants", "revoke", "--session", "sid-a1", "--yes"] })
+        {
+            var (code, output, error) = await RunAsync([.. command, .. Server(), "--Castellan:Storage:Provider=InMemory"]);
+            Assert.True(code == 2, $"exit {code}: {error}{output}");
+            Assert.Contains("there is no database", error, StringComparison.Ordinal);
+            Assert.Contains("sessions in the browsers' cookies", error, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// Sessions as sign-ins leave them, through the server's ticket store: alice in sid-a1 and sid-a2, bob in sid-b1,
+    /// each with a refresh token of client web; and a machine client's reference token of no session.
+    /// </summary>
+    /// <returns>The sessions' keys (what their cookies hold).</returns>
+    private async Task<List<string>> SeedSessionsAsync()
+    {
+        await using var host = await StartHostAsync();
+        var sessions = host.Services.GetRequiredService<EntityFrameworkTicketStore>();
+        var grants = host.Services.GetRequiredService<IPersistedGrantStore>();
+        var keys = new List<string>();
+        foreach (var (subject, sid, hoursAgo) in new[] { ("alice-id", "sid-a1", 3), ("bob-id", "sid-b1", 1), ("alice-id", "sid-a2", 2) })
+        {
+            var created = SeedTime.AddHours(-hoursAgo);
+            var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", subject), new Claim("sid", sid)], "test"));
+            keys.Add(await sessions.StoreAsync(new AuthenticationTicket(principal, new AuthenticationProperties { IssuedUtc = created, ExpiresUtc = created.AddDays(1) },
+                CastellanSessionDefaults.AuthenticationScheme)));
+            await grants.StoreAsync(Grant("rt-" + sid, PersistedGrantTypes.RefreshToken, "web", subject, sid), CancellationToken.None);
+        }
+
+        await grants.StoreAsync(Grant("machine-token", PersistedGrantTypes.ReferenceToken, "file-client", null, null), CancellationToken.None);
+        return keys;
+    }
+
+    private static PersistedGrant Grant(string key, string type, string clientId, string? subject, string? session) => new()
+    {
+        Key = key,
+        Type = type,
+        ClientId = clientId,
+        SubjectId = subject,
+        SessionId = session,
+        CreationTime = SeedTime.AddHours(-1),
+        Expiration = SeedTime.AddDays(1),
+        Data = "{}",
+    };
+
+    private async Task<JsonElement[]> ListJsonAsync(params string[] args)
+    {
+        using var json = JsonDocument.Parse(await OkAsync([.. args, "--json"]));
+        return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
+    }
+
+    /// <summary>The session ids <c>sessions list</c> shows, in its order.</summary>
+    private async Task<string[]> SessionIdsAsync() => [.. (await ListJsonAsync("sessions", "list")).Select(s => s.GetProperty("SessionId").GetString()!)];
+
+    /// <summary>The grants that remain, as client/session, sorted.</summary>
+    private async Task<string[]> GrantsAsync()
+        => [.. (await ListJsonAsync("grants", "list")).Select(g => $"{g.GetProperty("ClientId").GetString()}/{g.GetProperty("SessionId").GetString()}").Order(StringComparer.Ordinal)];
+
+    /// <summary>The token endpoint's answer to the web client, success or error.</summary>
+    private static async Task<JsonElement> WebTokenAsync(HttpClient http, params (string Name, string Value)[] parameters)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token");
+        request.Headers.Authorization = AuthenticationHeaderValue.Parse(TestTokens.Basic("web", WebSecret));
+        request.Content = new FormUrlEncodedContent(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)));
+        using var response = await http.SendAsync(request);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.Clone();
     }
 
     [Fact]

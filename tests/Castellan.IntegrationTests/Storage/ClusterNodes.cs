@@ -138,9 +138,14 @@ internal sealed class ClusterBrowser : IDisposable
 {
     private readonly CookieContainer _cookies = new();
     private readonly HttpClient _http;
+    private readonly string _password;
 
-    public ClusterBrowser()
-        => _http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = _cookies, UseCookies = true }) { Timeout = TimeSpan.FromSeconds(30) };
+    /// <param name="password">Alice's password on the login page.</param>
+    public ClusterBrowser(string password = "alice-password")
+    {
+        _password = password;
+        _http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = _cookies, UseCookies = true }) { Timeout = TimeSpan.FromSeconds(30) };
+    }
 
     /// <summary>
     /// Copies the cookies <paramref name="from"/> set to <paramref name="to"/>: the nodes sit behind one load
@@ -187,7 +192,7 @@ internal sealed class ClusterBrowser : IDisposable
             var fields = form.QuerySelectorAll("input[type=hidden]").Cast<IHtmlInputElement>()
                 .Select(i => new KeyValuePair<string, string>(i.Name!, i.Value)).ToList();
             fields.Add(new("username", "alice"));
-            fields.Add(new("password", "alice-password"));
+            fields.Add(new("password", _password));
             fields.Add(new("button", "login"));
             var action = new Uri(new Uri(url), form.GetAttribute("action") ?? url);
             using var posted = await _http.PostAsync(action, new FormUrlEncodedContent(fields));
