@@ -13,10 +13,10 @@ namespace Castellan.Storage.EntityFramework;
 /// <remarks>
 /// The statements of the token endpoint's paths (read, store, consume, rotate) are <see cref="GrantStatements"/>,
 /// with no tracking, no savepoint and no read before the write; a consumption reads the row it consumed from the
-/// <c>UPDATE</c> itself (<c>RETURNING</c>). The writes among them go through <see cref="GrantWriteQueue"/>, which
+/// <c>UPDATE</c> itself (<c>RETURNING</c>). The writes among them go through <see cref="GrantQueue"/>, which
 /// commits those arriving together in one transaction.
 /// </remarks>
-internal sealed class EntityFrameworkGrantStore(CastellanDatabase database, GrantWriteQueue writes) : IPersistedGrantStore
+internal sealed class EntityFrameworkGrantStore(CastellanDatabase database, GrantQueue writes) : IPersistedGrantStore
 {
     public Task StoreAsync(PersistedGrant grant, CancellationToken cancellationToken)
     {
@@ -24,8 +24,13 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database, Gran
         return writes.StoreAsync(ToRow(grant)).WaitAsync(cancellationToken);
     }
 
-    public Task<PersistedGrant?> GetAsync(string key, CancellationToken cancellationToken)
-        => database.RunAsync(db => ReadAsync(db, key, cancellationToken), cancellationToken);
+    public async Task<PersistedGrant?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var row = database.Provider == DatabaseProvider.PostgreSql
+            ? await writes.FindAsync(key).WaitAsync(cancellationToken).ConfigureAwait(false)
+            : await database.RunAsync(db => GrantStatements.FindAsync(db, key, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return row is null ? null : FromRow(row);
+    }
 
     public Task<bool> RemoveAsync(string key, CancellationToken cancellationToken)
         => database.WriteAsync(async db => await db.PersistedGrants.Where(g => g.Key == key).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0,
@@ -138,12 +143,6 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database, Gran
         }
 
         return rows;
-    }
-
-    private static async Task<PersistedGrant?> ReadAsync(CastellanDbContext db, string key, CancellationToken cancellationToken)
-    {
-        var row = await GrantStatements.FindAsync(db, key, cancellationToken).ConfigureAwait(false);
-        return row is null ? null : FromRow(row);
     }
 
     /// <summary>The row <see cref="StoreAsync"/> writes for <paramref name="grant"/> (the benchmark seeds its pools with it, in bulk).</summary>

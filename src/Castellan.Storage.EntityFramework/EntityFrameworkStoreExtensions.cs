@@ -84,7 +84,7 @@ public static class EntityFrameworkStoreExtensions
 
         if (options.StoreGrants)
         {
-            services.AddSingleton<GrantWriteQueue>();
+            services.AddSingleton<GrantQueue>();
             services.AddSingleton<EntityFrameworkGrantStore>();
             services.AddSingleton<IPersistedGrantStore>(sp => sp.GetRequiredService<EntityFrameworkGrantStore>());
             if (options.EnableCleanup)

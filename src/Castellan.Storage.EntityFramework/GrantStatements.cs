@@ -59,6 +59,8 @@ internal static class GrantStatements
         RETURNING "Key"
         """;
 
+    private const string PostgreSqlFind = $"""SELECT {Columns} FROM "PersistedGrants" WHERE "Key" = $1""";
+
     private const string PostgreSqlConsume = $"""
         UPDATE "PersistedGrants" SET "ConsumedTime" = $2
         WHERE "Key" = $1 AND "ConsumedTime" IS NULL AND "Expiration" > $2
@@ -117,10 +119,10 @@ internal static class GrantStatements
 
     /// <summary>
     /// PostgreSQL: runs <paramref name="writes"/> (in that order) in one transaction, one round trip; see
-    /// <see cref="GrantWriteQueue"/>. SQLite's batches are <see cref="SqliteGrantWriter"/>'s.
+    /// <see cref="GrantQueue"/>. SQLite's batches are <see cref="SqliteGrantWriter"/>'s.
     /// </summary>
     /// <returns>Per write, in order: the row it consumed, or null (stores, and consumptions another caller won).</returns>
-    public static async Task<PersistedGrantRow?[]> WritePostgreSqlBatchAsync(CastellanDbContext db, IReadOnlyList<GrantWrite> writes, CancellationToken cancellationToken)
+    public static async Task<PersistedGrantRow?[]> WritePostgreSqlBatchAsync(CastellanDbContext db, IReadOnlyList<GrantOperation> writes, CancellationToken cancellationToken)
     {
         var results = new PersistedGrantRow?[writes.Count];
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -136,7 +138,7 @@ internal static class GrantStatements
         return results;
     }
 
-    private static async Task PostgreSqlBatchAsync(NpgsqlConnection connection, IReadOnlyList<GrantWrite> writes, PersistedGrantRow?[] results, int? timeout, CancellationToken cancellationToken)
+    private static async Task PostgreSqlBatchAsync(NpgsqlConnection connection, IReadOnlyList<GrantOperation> writes, PersistedGrantRow?[] results, int? timeout, CancellationToken cancellationToken)
     {
         // No explicit transaction: the statements of one batch, sent together up to one Sync, run in one implicit
         // transaction that commits at the Sync, and one failing rolls them all back. One round trip per batch.
@@ -149,7 +151,7 @@ internal static class GrantStatements
         List<string>? locks = null;
         foreach (var write in writes)
         {
-            if (write.Kind == GrantWriteKind.Rotate)
+            if (write.Kind == GrantOperationKind.Rotate)
             {
                 foreach (var name in SetLocks(write.Row!.FamilyId, write.Row.SessionId))
                 {
@@ -168,20 +170,26 @@ internal static class GrantStatements
         foreach (var write in writes)
         {
             NpgsqlBatchCommand command;
-            if (write.Kind == GrantWriteKind.Store)
+            switch (write.Kind)
             {
-                command = new NpgsqlBatchCommand(PostgreSqlUpsert);
-            }
-            else
-            {
-                command = new NpgsqlBatchCommand(write.Kind == GrantWriteKind.Rotate ? PostgreSqlRotate : PostgreSqlConsume);
-                command.Parameters.Add(Text(write.Key));
-                command.Parameters.Add(Time(write.Now));
-            }
+                case GrantOperationKind.Find:
+                    command = new NpgsqlBatchCommand(PostgreSqlFind);
+                    command.Parameters.Add(Text(write.Key));
+                    break;
+                case GrantOperationKind.Store:
+                    command = new NpgsqlBatchCommand(PostgreSqlUpsert);
+                    AddRow(command.Parameters, write.Row!);
+                    break;
+                default:
+                    command = new NpgsqlBatchCommand(write.Kind == GrantOperationKind.Rotate ? PostgreSqlRotate : PostgreSqlConsume);
+                    command.Parameters.Add(Text(write.Key));
+                    command.Parameters.Add(Time(write.Now));
+                    if (write.Kind == GrantOperationKind.Rotate)
+                    {
+                        AddRow(command.Parameters, write.Row!);
+                    }
 
-            if (write.Row is { } row && write.Kind != GrantWriteKind.Consume)
-            {
-                AddRow(command.Parameters, row);
+                    break;
             }
 
             batch.BatchCommands.Add(command);
@@ -197,7 +205,7 @@ internal static class GrantStatements
 
         for (var i = 0; i < writes.Count; i++)
         {
-            if (writes[i].Kind != GrantWriteKind.Store && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            if (writes[i].Kind != GrantOperationKind.Store && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 results[i] = Row(reader);
             }

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace Castellan.Storage.EntityFramework;
 
 /// <summary>
-/// SQLite's side of <see cref="GrantWriteQueue"/>: one connection kept open for the grant writes, with its three
+/// SQLite's side of <see cref="GrantQueue"/>: one connection kept open for the grant writes, with its three
 /// statements compiled once. Opening a pooled connection per batch threw away the connection's page cache after
 /// every other writer and compiled each statement again; in a profile the SQL parser alone was a noticeable share of
 /// a reference token's cost.
@@ -11,6 +11,8 @@ namespace Castellan.Storage.EntityFramework;
 /// <remarks>Used by one batch at a time (the queue has one SQLite writer task), under the process's writer gate.</remarks>
 internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : IDisposable
 {
+    private const int WriterCacheKiB = 32 * 1024;
+
     private SqliteConnection? _connection;
     private SqliteCommand? _upsert;
     private SqliteCommand? _consume;
@@ -18,7 +20,7 @@ internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : I
 
     /// <summary>Runs <paramref name="writes"/> in order in one transaction and commits it.</summary>
     /// <returns>Per write, in order: the row it consumed, or null.</returns>
-    public PersistedGrantRow?[] Write(IReadOnlyList<GrantWrite> writes)
+    public PersistedGrantRow?[] Write(IReadOnlyList<GrantOperation> writes)
     {
         var results = new PersistedGrantRow?[writes.Count];
         try
@@ -28,7 +30,12 @@ internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : I
             for (var i = 0; i < writes.Count; i++)
             {
                 var write = writes[i];
-                if (write.Kind == GrantWriteKind.Store)
+                if (write.Kind == GrantOperationKind.Find)
+                {
+                    throw new InvalidOperationException("SQLite's reads do not go through the grant queue.");
+                }
+
+                if (write.Kind == GrantOperationKind.Store)
                 {
                     Execute(_upsert!, transaction, write.Row!);
                     continue;
@@ -42,7 +49,7 @@ internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : I
                     results[i] = reader.Read() ? GrantStatements.Row(reader) : null;
                 }
 
-                if (write.Kind == GrantWriteKind.Rotate && results[i] is not null)
+                if (write.Kind == GrantOperationKind.Rotate && results[i] is not null)
                 {
                     Execute(_insert!, transaction, write.Row!);
                 }
@@ -79,7 +86,10 @@ internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : I
         {
             using (var pragma = connection.CreateCommand())
             {
-                pragma.CommandText = SqliteConnectionSettings.Pragma(options.SqliteFullSync);
+                // A larger page cache than SQLite's 2 MB default for this one connection: every grant written lands
+                // in random pages of the key's index (and a rotation in its family's and session's), which the
+                // default cache could not keep, so each write first read them back from the file.
+                pragma.CommandText = SqliteConnectionSettings.Pragma(options.SqliteFullSync) + " PRAGMA cache_size=-" + WriterCacheKiB + ";";
                 pragma.ExecuteNonQuery();
             }
 

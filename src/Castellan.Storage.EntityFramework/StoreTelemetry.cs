@@ -12,7 +12,7 @@ internal static class StoreTelemetry
     public static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("castellan.store.duration", unit: "ms",
         description: "Time of one store operation against the database, tagged operation and result=ok|unavailable|error.");
 
-    public static readonly Histogram<int> GrantWriteBatch = Meter.CreateHistogram<int>("castellan.store.grant_write_batch", unit: "{write}",
+    public static readonly Histogram<int> GrantBatch = Meter.CreateHistogram<int>("castellan.store.grant_batch", unit: "{write}",
         description: "Grant writes (stores, consumptions, rotations) committed together in one transaction.");
 
     public static readonly Counter<long> Failures = Meter.CreateCounter<long>("castellan.store.failures",

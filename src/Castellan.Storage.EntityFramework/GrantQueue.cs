@@ -6,9 +6,10 @@ using Npgsql;
 namespace Castellan.Storage.EntityFramework;
 
 /// <summary>
-/// Group commit for the grant writes of the token endpoint (store, consume, consume-and-replace): the writes that
-/// arrive while a transaction is at work wait for it, then go to the database together, in one transaction, and each
-/// caller is answered when that transaction has committed. A caller is never told of a grant that was not stored.
+/// Group commit for the grant statements of the token endpoint (store, consume, consume-and-replace, and on
+/// PostgreSQL the reads): those that arrive while a transaction is at work wait for it, then go to the database
+/// together, in one transaction, and each caller is answered when that transaction has committed. A caller is never
+/// told of a grant that was not stored.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -31,7 +32,7 @@ namespace Castellan.Storage.EntityFramework;
 /// gets the unavailable error at once, as it would have alone.
 /// </para>
 /// </remarks>
-internal sealed class GrantWriteQueue : IAsyncDisposable, IDisposable
+internal sealed class GrantQueue : IAsyncDisposable, IDisposable
 {
     // Large enough to absorb any burst a node's thread pool produces between two commits, small enough that one
     // transaction stays short (a few hundred microseconds of database work).
@@ -39,7 +40,7 @@ internal sealed class GrantWriteQueue : IAsyncDisposable, IDisposable
 
     private readonly CastellanDatabase _database;
     private readonly SqliteGrantWriter? _sqlite;
-    private readonly Channel<GrantWrite> _queue = Channel.CreateUnbounded<GrantWrite>(new UnboundedChannelOptions
+    private readonly Channel<GrantOperation> _queue = Channel.CreateUnbounded<GrantOperation>(new UnboundedChannelOptions
     {
         SingleWriter = false,
         SingleReader = false,
@@ -48,7 +49,7 @@ internal sealed class GrantWriteQueue : IAsyncDisposable, IDisposable
 
     private readonly Task[] _writers;
 
-    public GrantWriteQueue(CastellanDatabase database)
+    public GrantQueue(CastellanDatabase database)
     {
         _database = database;
         _sqlite = database.Provider == DatabaseProvider.Sqlite ? new SqliteGrantWriter(database.Options) : null;
@@ -63,22 +64,28 @@ internal sealed class GrantWriteQueue : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// PostgreSQL: reads the grant under <paramref name="key"/> in the next batch. A refresh reads its grant before it
+    /// rotates it; in the batch the read costs no round trip of its own.
+    /// </summary>
+    public Task<PersistedGrantRow?> FindAsync(string key) => Enqueue(new GrantOperation(GrantOperationKind.Find, key, default, null));
+
     /// <summary>Inserts <paramref name="row"/>, or overwrites the row with its key (a remembered consent given again).</summary>
-    public Task StoreAsync(PersistedGrantRow row) => Enqueue(new GrantWrite(GrantWriteKind.Store, row.Key, default, row));
+    public Task StoreAsync(PersistedGrantRow row) => Enqueue(new GrantOperation(GrantOperationKind.Store, row.Key, default, row));
 
     /// <summary>Consumes the grant under <paramref name="key"/> if it is unconsumed and unexpired at <paramref name="now"/>.</summary>
     /// <returns>The row as it was consumed, or null when this caller did not consume it.</returns>
-    public Task<PersistedGrantRow?> ConsumeAsync(string key, DateTime now) => Enqueue(new GrantWrite(GrantWriteKind.Consume, key, now, null));
+    public Task<PersistedGrantRow?> ConsumeAsync(string key, DateTime now) => Enqueue(new GrantOperation(GrantOperationKind.Consume, key, now, null));
 
     /// <summary>Consumes <paramref name="key"/> as <see cref="ConsumeAsync"/> does and, only then, inserts <paramref name="replacement"/>.</summary>
     public Task<PersistedGrantRow?> ConsumeAndInsertAsync(string key, DateTime now, PersistedGrantRow replacement)
-        => Enqueue(new GrantWrite(GrantWriteKind.Rotate, key, now, replacement));
+        => Enqueue(new GrantOperation(GrantOperationKind.Rotate, key, now, replacement));
 
-    private Task<PersistedGrantRow?> Enqueue(GrantWrite write)
+    private Task<PersistedGrantRow?> Enqueue(GrantOperation write)
     {
         if (!_queue.Writer.TryWrite(write))
         {
-            throw new ObjectDisposedException(nameof(GrantWriteQueue));
+            throw new ObjectDisposedException(nameof(GrantQueue));
         }
 
         return write.Task;
@@ -86,7 +93,7 @@ internal sealed class GrantWriteQueue : IAsyncDisposable, IDisposable
 
     private async Task WriteBatchesAsync()
     {
-        var batch = new List<GrantWrite>(MaxBatch);
+        var batch = new List<GrantOperation>(MaxBatch);
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -103,7 +110,7 @@ internal sealed class GrantWriteQueue : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task WriteAsync(List<GrantWrite> batch)
+    private async Task WriteAsync(List<GrantOperation> batch)
     {
         // Key order, stable: writes of one key keep the order they arrived in.
         if (batch.Count > 1)
@@ -121,7 +128,7 @@ internal sealed class GrantWriteQueue : IAsyncDisposable, IDisposable
                 ? await _database.WriteOwnAsync(() => Task.FromResult(sqlite.Write(batch)), "GrantWrites", CancellationToken.None).ConfigureAwait(false)
                 : await _database.WriteAsync(db => GrantStatements.WritePostgreSqlBatchAsync(db, batch, CancellationToken.None),
                     CancellationToken.None, operation: "GrantWrites").ConfigureAwait(false);
-            StoreTelemetry.GrantWriteBatch.Record(batch.Count);
+            StoreTelemetry.GrantBatch.Record(batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].TrySetResult(results[i]);
@@ -167,27 +174,29 @@ internal sealed class GrantWriteQueue : IAsyncDisposable, IDisposable
     }
 }
 
-internal enum GrantWriteKind
+internal enum GrantOperationKind
 {
+    /// <summary>A read (PostgreSQL only: SQLite's readers do not wait for its one writer).</summary>
+    Find,
     Store,
     Consume,
     Rotate,
 }
 
-/// <summary>One write waiting in <see cref="GrantWriteQueue"/>; its task completes when its transaction has committed.</summary>
-internal sealed class GrantWrite(GrantWriteKind kind, string key, DateTime now, PersistedGrantRow? row)
+/// <summary>One write waiting in <see cref="GrantQueue"/>; its task completes when its transaction has committed.</summary>
+internal sealed class GrantOperation(GrantOperationKind kind, string key, DateTime now, PersistedGrantRow? row)
     : TaskCompletionSource<PersistedGrantRow?>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     private static long s_sequence;
 
-    public GrantWriteKind Kind { get; } = kind;
+    public GrantOperationKind Kind { get; } = kind;
 
     /// <summary>The key the write decides on: the consumed grant's, or the stored grant's.</summary>
     public string Key { get; } = key;
 
     public DateTime Now { get; } = now;
 
-    /// <summary>The row stored (<see cref="GrantWriteKind.Store"/>) or inserted as the replacement (<see cref="GrantWriteKind.Rotate"/>).</summary>
+    /// <summary>The row stored (<see cref="GrantOperationKind.Store"/>) or inserted as the replacement (<see cref="GrantOperationKind.Rotate"/>).</summary>
     public PersistedGrantRow? Row { get; } = row;
 
     /// <summary>Arrival order, to keep writes of one key in it.</summary>

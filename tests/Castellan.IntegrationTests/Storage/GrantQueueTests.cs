@@ -6,11 +6,11 @@ using Castellan.Stores;
 namespace Castellan.IntegrationTests.Storage;
 
 /// <summary>
-/// The grant store's group commit (<see cref="GrantWriteQueue"/>) on both providers: writes arriving together are
+/// The grant store's group commit (<see cref="GrantQueue"/>) on both providers: writes arriving together are
 /// committed together, and batching changes no outcome: one winner per key, a failing write fails alone and leaves
 /// nothing of itself, the others of its batch are kept.
 /// </summary>
-public abstract class GrantWriteQueueContract : IAsyncLifetime
+public abstract class GrantQueueContract : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
@@ -126,7 +126,7 @@ public abstract class GrantWriteQueueContract : IAsyncLifetime
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == "Castellan" && instrument.Name == "castellan.store.grant_write_batch")
+                if (instrument.Meter.Name == "Castellan" && instrument.Name == "castellan.store.grant_batch")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
@@ -143,13 +143,13 @@ public abstract class GrantWriteQueueContract : IAsyncLifetime
     }
 }
 
-public sealed class SqliteGrantWriteQueueTests : GrantWriteQueueContract
+public sealed class SqliteGrantQueueTests : GrantQueueContract
 {
     private protected override Task<StoreFactory> CreateFactoryAsync() => StoreFactory.SqliteAsync();
 }
 
 [Collection(PostgresCluster.Collection)]
-public sealed class PostgreSqlGrantWriteQueueTests(PostgresCluster cluster) : GrantWriteQueueContract
+public sealed class PostgreSqlGrantQueueTests(PostgresCluster cluster) : GrantQueueContract
 {
     private protected override Task<StoreFactory> CreateFactoryAsync() => StoreFactory.PostgreSqlAsync(cluster);
 }
