@@ -84,6 +84,9 @@ internal sealed class HostSettings
 
         /// <summary>How often expired grants are removed. Default: 5 minutes.</summary>
         public TimeSpan? CleanupInterval { get; set; }
+
+        /// <summary>Read configuration changes as the database announces them, not only once per ConfigurationCacheLifetime. Default: true.</summary>
+        public bool NotifyConfigurationChanges { get; set; } = true;
     }
 
     internal sealed class DataProtectionSettings

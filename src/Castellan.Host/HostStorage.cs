@@ -13,6 +13,9 @@ internal sealed record HostStorage(HostStorageProvider Provider, string? Connect
     /// <summary>The setting that chose <see cref="SqliteFolder"/>, for error messages.</summary>
     public string SqliteFolderSetting { get; init; } = $"ConnectionStrings:{ConnectionStringName}";
 
+    /// <summary><c>Castellan:Storage:NotifyConfigurationChanges</c>: see <see cref="EntityFrameworkStoreOptions.NotifyConfigurationChanges"/>.</summary>
+    public bool NotifyConfigurationChanges { get; init; } = true;
+
     /// <summary>Whether the Data Protection keys go to the database too (not when the operator gave them a folder of their own).</summary>
     public bool DataProtectionInDatabase { get; init; } = true;
 
@@ -43,7 +46,10 @@ internal sealed record HostStorage(HostStorageProvider Provider, string? Connect
             case HostStorageProvider.PostgreSql when string.IsNullOrWhiteSpace(connectionString):
                 throw new CastellanConfigurationException([$"{HostConfiguration.SectionName}:Storage:Provider is PostgreSql but ConnectionStrings:{ConnectionStringName} is not set (e.g. \"Host=db.internal;Database=castellan;Username=castellan;Password=...\")."]);
             case HostStorageProvider.PostgreSql:
-                return new HostStorage(settings.Provider, connectionString, null, settings.MigrateOnStartup, settings.CleanupInterval);
+                return new HostStorage(settings.Provider, connectionString, null, settings.MigrateOnStartup, settings.CleanupInterval)
+                {
+                    NotifyConfigurationChanges = settings.NotifyConfigurationChanges,
+                };
             case HostStorageProvider.Sqlite:
                 string file;
                 var setting = $"ConnectionStrings:{ConnectionStringName}";
@@ -70,6 +76,7 @@ internal sealed record HostStorage(HostStorageProvider Provider, string? Connect
                 return new HostStorage(settings.Provider, connectionString, Path.GetDirectoryName(file), settings.MigrateOnStartup, settings.CleanupInterval)
                 {
                     SqliteFolderSetting = setting,
+                    NotifyConfigurationChanges = settings.NotifyConfigurationChanges,
                 };
             default:
                 return new HostStorage(settings.Provider, null, null, false, null);
@@ -89,6 +96,7 @@ internal sealed record HostStorage(HostStorageProvider Provider, string? Connect
             store.ConnectionString = ConnectionString!;
             store.MigrateOnStartup = MigrateOnStartup;
             store.StoreDataProtectionKeys = DataProtectionInDatabase;
+            store.NotifyConfigurationChanges = NotifyConfigurationChanges;
             if (CleanupInterval is { } interval)
             {
                 store.CleanupInterval = interval;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Castellan.Stores;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Primitives;
 
 namespace Castellan.Storage.EntityFramework;
 
@@ -9,11 +10,19 @@ namespace Castellan.Storage.EntityFramework;
 /// Clients, API scopes, API resources and identity resources in the database: read by the engine through
 /// <see cref="IConfigurationSnapshotSource"/> (cached, validated once per change), written through the methods
 /// here (the admin commands, an admin UI of your own). Every write increments the configuration version in the
-/// same transaction, which is how every node learns that it should read again.
+/// same transaction, which is how every node learns that it should read again; on PostgreSQL the write also
+/// notifies the nodes listening (<see cref="EntityFrameworkStoreOptions.NotifyConfigurationChanges"/>) at its commit.
 /// </summary>
-public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSource
+public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSource, IConfigurationChangeNotifier
 {
+    /// <summary>The PostgreSQL notification channel of configuration writes; the payload is the new version.</summary>
+    internal const string ChangeChannel = "castellan_configuration";
+
+    // NOTIFY is transactional: sent at the commit of the write, never for one rolled back.
+    private const string NotifyChange = $"""SELECT pg_notify('{ChangeChannel}', "Version"::text) FROM "ConfigurationState" WHERE "Id" = 1""";
+
     private readonly CastellanDatabase _database;
+    private CancellationTokenSource _changed = new();
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General)
     {
@@ -22,6 +31,15 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
     };
 
     public EntityFrameworkConfigurationStore(CastellanDatabase database) => _database = database;
+
+    public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changed).Token);
+
+    /// <summary>Fires the change token: the database announced a change, or this process wrote one.</summary>
+    internal void OnChanged()
+    {
+        // Not disposed: a reader may still be taking the token of the one replaced.
+        Interlocked.Exchange(ref _changed, new CancellationTokenSource()).Cancel();
+    }
 
     public Task<long> GetVersionAsync(CancellationToken cancellationToken)
         => _database.RunAsync(db => db.ConfigurationState.AsNoTracking().Where(s => s.Id == 1).Select(s => s.Version).FirstOrDefaultAsync(cancellationToken), cancellationToken);
@@ -123,20 +141,34 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
             cancellationToken);
 
     /// <summary>A write and the version increment, in one transaction; the version moves only when something changed.</summary>
-    private Task<bool> WriteAsync(Func<CastellanDbContext, Task<bool>> write, CancellationToken cancellationToken)
-        => _database.WriteAsync(async db =>
+    private async Task<bool> WriteAsync(Func<CastellanDbContext, Task<bool>> write, CancellationToken cancellationToken)
+    {
+        var changed = await _database.WriteAsync(async db =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var changed = await write(db).ConfigureAwait(false);
-            if (changed)
+            var wrote = await write(db).ConfigureAwait(false);
+            if (wrote)
             {
                 await db.ConfigurationState.Where(s => s.Id == 1)
                     .ExecuteUpdateAsync(set => set.SetProperty(s => s.Version, s => s.Version + 1), cancellationToken).ConfigureAwait(false);
+                if (_database.Provider == DatabaseProvider.PostgreSql)
+                {
+                    await db.Database.ExecuteSqlRawAsync(NotifyChange, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return changed;
-        }, cancellationToken);
+            return wrote;
+        }, cancellationToken).ConfigureAwait(false);
+
+        // This process's own snapshot need not wait for the database's announcement.
+        if (changed)
+        {
+            OnChanged();
+        }
+
+        return changed;
+    }
 
     private static ConfigurationRow Row<T>(string name, T item, DateTime now) => new() { Name = name, Json = JsonSerializer.Serialize(item, Json), Updated = now };
 

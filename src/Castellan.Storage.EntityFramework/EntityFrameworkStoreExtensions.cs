@@ -43,7 +43,7 @@ public static class EntityFrameworkStoreExtensions
         }
 
         var services = builder.Services;
-        var timeout = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
+        var timeout = options.CommandTimeoutSeconds;
         switch (options.Provider)
         {
             case DatabaseProvider.PostgreSql:
@@ -80,6 +80,10 @@ public static class EntityFrameworkStoreExtensions
         if (options.StoreConfiguration)
         {
             builder.AddConfigurationSource<EntityFrameworkConfigurationStore>();
+            if (options.NotifyConfigurationChanges)
+            {
+                services.AddHostedService<ConfigurationChangeListener>();
+            }
         }
 
         if (options.StoreGrants)

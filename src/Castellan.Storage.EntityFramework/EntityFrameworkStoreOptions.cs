@@ -26,6 +26,16 @@ public sealed class EntityFrameworkStoreOptions
     /// <summary>Read clients, API scopes, API resources and identity resources from the database, beside those in code. Default: true.</summary>
     public bool StoreConfiguration { get; set; } = true;
 
+    /// <summary>
+    /// With <see cref="StoreConfiguration"/>: read a configuration change as soon as any process writes it to the
+    /// database (an admin command, another node), rather than at the next version check, once per
+    /// <see cref="CastellanOptions.ConfigurationCacheLifetime"/>, which stays as the fallback. On PostgreSQL each node
+    /// keeps one connection of its own open, listening for the notification every configuration write sends; turn this
+    /// off when connections go through a pooler in transaction mode (PgBouncer's), which cannot keep a LISTEN. On SQLite
+    /// the node reads the version once a second on one connection it keeps open. Default: true.
+    /// </summary>
+    public bool NotifyConfigurationChanges { get; set; } = true;
+
     /// <summary>Keep codes, refresh tokens, reference tokens and consents in the database. Default: true.</summary>
     public bool StoreGrants { get; set; } = true;
 
@@ -68,4 +78,7 @@ public sealed class EntityFrameworkStoreOptions
 
     /// <summary>How long a command may take before the store reports itself unavailable. Default: 15 seconds.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary><see cref="CommandTimeout"/> as ADO.NET takes it: whole seconds, rounded up.</summary>
+    internal int CommandTimeoutSeconds => (int)Math.Ceiling(CommandTimeout.TotalSeconds);
 }

@@ -46,7 +46,9 @@ internal sealed class AdminSession
     public TimeSpan CacheLifetime { get; }
 
     /// <summary>What every write ends with: where it went, and when the running servers see it.</summary>
-    public string Propagation => $"Running servers on {Storage.Describe()} use it within Castellan:ConfigurationCacheLifetime ({CacheLifetime.TotalSeconds:0.#} s).";
+    public string Propagation => Storage.NotifyConfigurationChanges
+        ? $"Running servers on {Storage.Describe()} use it within about a second (at the latest within Castellan:ConfigurationCacheLifetime, {CacheLifetime.TotalSeconds:0.#} s, if they miss the database's notice)."
+        : $"Running servers on {Storage.Describe()} use it within Castellan:ConfigurationCacheLifetime ({CacheLifetime.TotalSeconds:0.#} s).";
 
     /// <summary>
     /// Builds the app from <paramref name="args"/>, applies pending migrations when the server would

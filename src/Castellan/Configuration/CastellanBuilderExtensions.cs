@@ -39,7 +39,8 @@ public static class CastellanBuilderExtensions
     /// well (a database, with Castellan.Storage.EntityFramework). They are cached for
     /// <see cref="CastellanOptions.ConfigurationCacheLifetime"/>, read again when the source's version changes, and
     /// validated together with what was added in code, once per change: a change that does not validate is logged
-    /// and not used.
+    /// and not used. A source that also implements <see cref="IConfigurationChangeNotifier"/> has its version
+    /// checked as soon as it announces a change.
     /// </summary>
     public static ICastellanBuilder AddConfigurationSource<TSource>(this ICastellanBuilder builder)
         where TSource : class, IConfigurationSnapshotSource

@@ -27,8 +27,10 @@ public sealed class CastellanOptions
     /// <summary>
     /// How long clients, scopes and resources read from a configuration store (a database) are used before the
     /// store is asked whether they changed; they are read again only when they did, and validated once per change.
-    /// Requests never wait for the store: the cached configuration answers while it is checked. Default: 30
-    /// seconds. Configuration added in code or in the configuration file is not affected.
+    /// Requests never wait for the store: the cached configuration answers while it is checked. A store that
+    /// announces its changes (<see cref="Stores.IConfigurationChangeNotifier"/>, as the database stores do) is
+    /// checked at once as well, so this is then the fallback for announcements missed. Default: 30 seconds.
+    /// Configuration added in code or in the configuration file is not affected.
     /// </summary>
     public TimeSpan ConfigurationCacheLifetime { get; set; } = TimeSpan.FromSeconds(30);
 }

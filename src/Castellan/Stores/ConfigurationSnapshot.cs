@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Primitives;
+
 namespace Castellan.Stores;
 
 /// <summary>
@@ -16,6 +18,21 @@ public interface IConfigurationSnapshotSource
 
     /// <summary>The whole configuration, as one consistent read.</summary>
     Task<ConfigurationSnapshot> LoadAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Implemented by an <see cref="IConfigurationSnapshotSource"/> that learns of its changes as they are made (a
+/// database notification): the engine then checks the version at once, rather than when
+/// <see cref="CastellanOptions.ConfigurationCacheLifetime"/> has passed. The periodic check stays, for the
+/// notifications a source misses (a dropped connection).
+/// </summary>
+public interface IConfigurationChangeNotifier
+{
+    /// <summary>
+    /// A token that fires when the configuration may have changed; a new one is asked for after each fires. A
+    /// notification that changed nothing costs one <see cref="IConfigurationSnapshotSource.GetVersionAsync">version check</see>.
+    /// </summary>
+    IChangeToken GetChangeToken();
 }
 
 /// <summary>One consistent read of an <see cref="IConfigurationSnapshotSource"/>.</summary>

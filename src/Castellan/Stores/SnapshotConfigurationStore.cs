@@ -2,14 +2,16 @@ using System.Collections.Frozen;
 using Castellan.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Castellan.Stores;
 
 /// <summary>
 /// Clients and resources from an <see cref="IConfigurationSnapshotSource"/> together with those added in code, as
 /// one validated snapshot. Requests read the snapshot from memory and never wait for the source: once a cache
-/// lifetime has passed, the next request starts a check in the background (the source's version; the whole
-/// configuration only when that changed) and is answered from the snapshot it has.
+/// lifetime has passed, or as soon as the source announces a change (<see cref="IConfigurationChangeNotifier"/>),
+/// a check starts in the background (the source's version; the whole configuration only when that changed) while
+/// requests are answered from the snapshot there is.
 /// </summary>
 /// <remarks>
 /// A snapshot stays the same instances until the source changes, so the per-client and per-resource work the
@@ -17,20 +19,45 @@ namespace Castellan.Stores;
 /// change that does not validate, or a source that cannot be read, leaves the last good snapshot in use: the
 /// token endpoint keeps working through a database outage for everything that does not need the database.
 /// </remarks>
-internal sealed partial class SnapshotConfigurationStore(
-    IConfigurationSnapshotSource source,
-    InMemoryConfiguration inCode,
-    ConfigurationRules rules,
-    IOptions<CastellanOptions> options,
-    TimeProvider time,
-    ILogger<SnapshotConfigurationStore> logger) : IClientStore, IResourceStore
+internal sealed partial class SnapshotConfigurationStore : IClientStore, IResourceStore, IDisposable
 {
     /// <summary>After a failed check, the next one comes sooner than a whole lifetime later.</summary>
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(5);
 
+    private readonly IConfigurationSnapshotSource _source;
+    private readonly InMemoryConfiguration _inCode;
+    private readonly ConfigurationRules _rules;
+    private readonly IOptions<CastellanOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SnapshotConfigurationStore> _logger;
+    private readonly IDisposable? _changeSubscription;
     private readonly SemaphoreSlim _loadGate = new(1, 1);
     private volatile Snapshot? _current;
     private int _checking;
+
+    // Change announcements received, and how many of them a version read that started after them has covered.
+    private long _announced;
+    private long _covered;
+
+    public SnapshotConfigurationStore(
+        IConfigurationSnapshotSource source,
+        InMemoryConfiguration inCode,
+        ConfigurationRules rules,
+        IOptions<CastellanOptions> options,
+        TimeProvider time,
+        ILogger<SnapshotConfigurationStore> logger)
+    {
+        _source = source;
+        _inCode = inCode;
+        _rules = rules;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        if (source is IConfigurationChangeNotifier notifier)
+        {
+            _changeSubscription = ChangeToken.OnChange(notifier.GetChangeToken, Invalidate);
+        }
+    }
 
     public ValueTask<Client?> FindClientByIdAsync(string clientId, CancellationToken cancellationToken)
     {
@@ -76,15 +103,23 @@ internal sealed partial class SnapshotConfigurationStore(
                 return;
             }
 
-            var loaded = await source.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var announced = Interlocked.Read(ref _announced);
+            var loaded = await _source.LoadAsync(cancellationToken).ConfigureAwait(false);
             var (snapshot, errors) = Build(loaded);
             if (errors.Count > 0)
             {
                 throw new CastellanConfigurationException(errors);
             }
 
+            Interlocked.Exchange(ref _covered, announced);
             _current = snapshot;
-            LogLoaded(logger, loaded.Version, snapshot.Clients.Count, snapshot.Resources.ApiScopes.Count, snapshot.Resources.ApiResources.Count, snapshot.Resources.IdentityResources.Count);
+            LogLoaded(_logger, loaded.Version, snapshot.Clients.Count, snapshot.Resources.ApiScopes.Count, snapshot.Resources.ApiResources.Count, snapshot.Resources.IdentityResources.Count);
+
+            // A change announced while this read ran may be newer than what it read.
+            if (Interlocked.Read(ref _announced) != announced)
+            {
+                StartCheck();
+            }
         }
         finally
         {
@@ -107,25 +142,67 @@ internal sealed partial class SnapshotConfigurationStore(
         return _current!.Resources;
     }
 
+    /// <summary>
+    /// The source announced a change: its version is checked now, in the background, rather than at the end of the
+    /// cache lifetime. Lookups are answered from the snapshot in use until the new one is read and validated.
+    /// </summary>
+    internal void Invalidate()
+    {
+        Interlocked.Increment(ref _announced);
+        if (_current is not null)
+        {
+            StartCheck();
+        }
+    }
+
+    public void Dispose() => _changeSubscription?.Dispose();
+
     private void CheckIfDue(Snapshot current)
     {
-        if (time.GetTimestamp() < current.CheckAfter || Interlocked.CompareExchange(ref _checking, 1, 0) != 0)
+        if (_time.GetTimestamp() >= current.CheckAfter)
+        {
+            StartCheck();
+        }
+    }
+
+    private void StartCheck()
+    {
+        if (Interlocked.CompareExchange(ref _checking, 1, 0) != 0)
         {
             return;
         }
 
         // In the background: the request that noticed is answered from the snapshot it has.
-        _ = Task.Run(async () =>
+        _ = Task.Run(CheckInBackgroundAsync);
+    }
+
+    private async Task CheckInBackgroundAsync()
+    {
+        while (true)
         {
             try
             {
-                await CheckAsync(force: false, CancellationToken.None).ConfigureAwait(false);
+                // Again while announcements came during a check: the version it read may be older than theirs.
+                long announced;
+                do
+                {
+                    announced = Interlocked.Read(ref _announced);
+                    await CheckAsync(force: announced != Interlocked.Read(ref _covered), CancellationToken.None).ConfigureAwait(false);
+                    Interlocked.Exchange(ref _covered, announced);
+                }
+                while (Interlocked.Read(ref _announced) != announced);
             }
             finally
             {
                 Volatile.Write(ref _checking, 0);
             }
-        });
+
+            // An announcement between the last look and the release found this check running and left itself to it.
+            if (Interlocked.Read(ref _announced) == Interlocked.Read(ref _covered) || Interlocked.CompareExchange(ref _checking, 1, 0) != 0)
+            {
+                return;
+            }
+        }
     }
 
     private async Task CheckAsync(bool force, CancellationToken cancellationToken)
@@ -141,41 +218,41 @@ internal sealed partial class SnapshotConfigurationStore(
         try
         {
             current = _current!;
-            if (!force && time.GetTimestamp() < current.CheckAfter)
+            if (!force && _time.GetTimestamp() < current.CheckAfter)
             {
                 return;
             }
 
             try
             {
-                var version = await source.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+                var version = await _source.GetVersionAsync(cancellationToken).ConfigureAwait(false);
                 if (version == current.Version)
                 {
-                    _current = current with { CheckAfter = NextCheck(options.Value.ConfigurationCacheLifetime) };
+                    _current = current with { CheckAfter = NextCheck(_options.Value.ConfigurationCacheLifetime) };
                     return;
                 }
 
-                var loaded = await source.LoadAsync(cancellationToken).ConfigureAwait(false);
+                var loaded = await _source.LoadAsync(cancellationToken).ConfigureAwait(false);
                 var (snapshot, errors) = Build(loaded);
                 if (errors.Count > 0)
                 {
                     // Keep the last good configuration; the change is looked at again only when the version moves on,
                     // so the error is logged once per bad change, not once per lifetime.
-                    LogRejected(logger, loaded.Version, string.Join(" ", errors));
+                    LogRejected(_logger, loaded.Version, string.Join(" ", errors));
                     CastellanTelemetry.ConfigurationReloads.Add(1, new KeyValuePair<string, object?>("result", "invalid"));
-                    _current = current with { Version = loaded.Version, CheckAfter = NextCheck(options.Value.ConfigurationCacheLifetime) };
+                    _current = current with { Version = loaded.Version, CheckAfter = NextCheck(_options.Value.ConfigurationCacheLifetime) };
                     return;
                 }
 
                 _current = snapshot;
                 CastellanTelemetry.ConfigurationReloads.Add(1, new KeyValuePair<string, object?>("result", "loaded"));
-                LogLoaded(logger, loaded.Version, snapshot.Clients.Count, snapshot.Resources.ApiScopes.Count, snapshot.Resources.ApiResources.Count, snapshot.Resources.IdentityResources.Count);
+                LogLoaded(_logger, loaded.Version, snapshot.Clients.Count, snapshot.Resources.ApiScopes.Count, snapshot.Resources.ApiResources.Count, snapshot.Resources.IdentityResources.Count);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 CastellanTelemetry.ConfigurationReloads.Add(1, new KeyValuePair<string, object?>("result", "failed"));
-                LogCheckFailed(logger, ex);
-                _current = current with { CheckAfter = NextCheck(RetryAfterFailure < options.Value.ConfigurationCacheLifetime ? RetryAfterFailure : options.Value.ConfigurationCacheLifetime) };
+                LogCheckFailed(_logger, ex);
+                _current = current with { CheckAfter = NextCheck(RetryAfterFailure < _options.Value.ConfigurationCacheLifetime ? RetryAfterFailure : _options.Value.ConfigurationCacheLifetime) };
             }
         }
         finally
@@ -186,16 +263,16 @@ internal sealed partial class SnapshotConfigurationStore(
 
     private (Snapshot Snapshot, List<string> Errors) Build(ConfigurationSnapshot loaded)
     {
-        var merged = inCode.With(loaded);
-        var errors = rules.Check(merged);
+        var merged = _inCode.With(loaded);
+        var errors = _rules.Check(merged);
         var clients = merged.Clients.GroupBy(c => c.ClientId, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var snapshot = new Snapshot(loaded.Version, clients, new Resources(merged.ApiScopes, merged.ApiResources, merged.IdentityResources),
-            NextCheck(options.Value.ConfigurationCacheLifetime));
+            NextCheck(_options.Value.ConfigurationCacheLifetime));
         return (snapshot, errors);
     }
 
-    private long NextCheck(TimeSpan after) => time.GetTimestamp() + (long)(after.TotalSeconds * time.TimestampFrequency);
+    private long NextCheck(TimeSpan after) => _time.GetTimestamp() + (long)(after.TotalSeconds * _time.TimestampFrequency);
 
     private sealed record Snapshot(long Version, FrozenDictionary<string, Client> Clients, Resources Resources, long CheckAfter);
 

@@ -15,6 +15,8 @@ public sealed class LogCollector : ILoggerProvider
 
     public bool Has(string eventName) => Entries.Any(e => e.Event.Name == eventName);
 
+    public int Count(string eventName) => Entries.Count(e => e.Event.Name == eventName);
+
     public void Dispose()
     {
     }

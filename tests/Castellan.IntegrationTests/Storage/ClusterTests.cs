@@ -3,6 +3,7 @@ using System.Text.Json;
 using Castellan.IntegrationTests.Infrastructure;
 using Castellan.Pkce;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Xunit.Abstractions;
 
 namespace Castellan.IntegrationTests.Storage;
 
@@ -11,7 +12,7 @@ namespace Castellan.IntegrationTests.Storage;
 /// else: what one node issues, the other honours; one-time grants have one winner across both.
 /// </summary>
 [Collection(PostgresCluster.Collection)]
-public sealed class ClusterTests(PostgresCluster cluster)
+public sealed class ClusterTests(PostgresCluster cluster, ITestOutputHelper output)
 {
     private static readonly (string, string) Scope = ("scope", "api1");
 
@@ -73,6 +74,37 @@ public sealed class ClusterTests(PostgresCluster cluster)
         Assert.Contains("invalid_grant", await replay.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var after = await b.TokenAsync("web", ClusterNodes.WebSecret, ("grant_type", "refresh_token"), ("refresh_token", next));
         Assert.Equal(HttpStatusCode.BadRequest, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_added_and_removed_with_the_admin_command_reaches_both_running_nodes_within_seconds()
+    {
+        await using var nodes = await NodesAsync();
+
+        // Ten minutes: only the database's notification can explain a change served within seconds.
+        using var a = await nodes.StartAsync("--Castellan:ConfigurationCacheLifetime=00:10:00");
+        using var b = await nodes.StartAsync("--Castellan:ConfigurationCacheLifetime=00:10:00");
+        using var folder = new TempDirectory();
+        string[] server = ["--config", nodes.ConfigFile, "--contentRoot", folder.Path, "--environment", "Production"];
+
+        var (code, text, error) = await HostProcess.RunAsync(folder.Path, ["clients", "add", "--client-id", "late", "--grant-types", "client_credentials", "--scopes", "api1", .. server]);
+        Assert.True(code == 0, error + text);
+        var secret = Assert.Single(text.Split('\n', StringSplitOptions.TrimEntries), l => l.StartsWith("secret: ", StringComparison.Ordinal))["secret: ".Length..];
+        var added = await ListeningNode.WithinAsync(async () => await StatusAsync(a, "late", secret) == HttpStatusCode.OK && await StatusAsync(b, "late", secret) == HttpStatusCode.OK,
+            "the added client on both nodes");
+
+        (code, text, error) = await HostProcess.RunAsync(folder.Path, ["clients", "remove", "late", .. server]);
+        Assert.True(code == 0, error + text);
+        var removed = await ListeningNode.WithinAsync(
+            async () => await StatusAsync(a, "late", secret) == HttpStatusCode.Unauthorized && await StatusAsync(b, "late", secret) == HttpStatusCode.Unauthorized,
+            "the removal on both nodes");
+        output.WriteLine($"PostgreSQL, admin command process to two node processes: added served by both {added.TotalMilliseconds:0} ms after the command ended, removed after {removed.TotalMilliseconds:0} ms");
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(ClusterNodes.Node node, string clientId, string secret)
+    {
+        using var response = await node.TokenAsync(clientId, secret, ("grant_type", "client_credentials"), Scope);
+        return response.StatusCode;
     }
 
     [Fact]
