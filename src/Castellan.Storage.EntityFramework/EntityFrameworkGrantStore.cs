@@ -26,9 +26,7 @@ internal sealed class EntityFrameworkGrantStore(CastellanDatabase database, Gran
 
     public async Task<PersistedGrant?> GetAsync(string key, CancellationToken cancellationToken)
     {
-        var row = database.Provider == DatabaseProvider.PostgreSql
-            ? await writes.FindAsync(key).WaitAsync(cancellationToken).ConfigureAwait(false)
-            : await database.RunAsync(db => GrantStatements.FindAsync(db, key, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var row = await writes.FindAsync(key).WaitAsync(cancellationToken).ConfigureAwait(false);
         return row is null ? null : FromRow(row);
     }
 

@@ -6,8 +6,7 @@ using Npgsql;
 namespace Castellan.Storage.EntityFramework;
 
 /// <summary>
-/// Group commit for the grant statements of the token endpoint (store, consume, consume-and-replace, and on
-/// PostgreSQL the reads): those that arrive while a transaction is at work wait for it, then go to the database
+/// Group commit for the grant statements of the token endpoint (read, store, consume, consume-and-replace): those that arrive while a transaction is at work wait for it, then go to the database
 /// together, in one transaction, and each caller is answered when that transaction has committed. A caller is never
 /// told of a grant that was not stored.
 /// </summary>
@@ -65,8 +64,9 @@ internal sealed class GrantQueue : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// PostgreSQL: reads the grant under <paramref name="key"/> in the next batch. A refresh reads its grant before it
-    /// rotates it; in the batch the read costs no round trip of its own.
+    /// Reads the grant under <paramref name="key"/> in the next batch. A refresh reads its grant before it rotates it;
+    /// in the batch the read costs no round trip of its own on PostgreSQL, and on SQLite it reads from the writer's
+    /// warm cache (see <see cref="SqliteGrantWriter"/>).
     /// </summary>
     public Task<PersistedGrantRow?> FindAsync(string key) => Enqueue(new GrantOperation(GrantOperationKind.Find, key, default, null));
 
@@ -176,7 +176,7 @@ internal sealed class GrantQueue : IAsyncDisposable, IDisposable
 
 internal enum GrantOperationKind
 {
-    /// <summary>A read (PostgreSQL only: SQLite's readers do not wait for its one writer).</summary>
+    /// <summary>A read, answered from the batch's transaction.</summary>
     Find,
     Store,
     Consume,

@@ -7,10 +7,11 @@ using NpgsqlTypes;
 namespace Castellan.Storage.EntityFramework;
 
 /// <summary>
-/// The grant statements of the token endpoint's paths (read, insert, consume, rotate), sent as ADO.NET commands on
-/// the context's connection and transaction. On one-row statements EF's query pipeline (parameter extraction, the
-/// query cache lookup, the shaper, the change tracker for an insert) cost as much CPU as the database's own work;
-/// here each is one command and one reader. The rest of the store (revocations, cleanup, listing) stays LINQ.
+/// The grant statements of the token endpoint's paths (read, store, consume, rotate) as plain ADO.NET commands, run
+/// in <see cref="GrantQueue"/>'s batches: on PostgreSQL as one prepared <see cref="NpgsqlBatch"/>, on SQLite by
+/// <see cref="SqliteGrantWriter"/>. On one-row statements EF's query pipeline (parameter extraction, the query cache
+/// lookup, the shaper, the change tracker for an insert) cost as much CPU as the database's own work. The rest of the
+/// store (revocations, cleanup, listing) stays LINQ.
 /// </summary>
 /// <remarks>
 /// Columns and times are what the model maps: times are UTC <see cref="DateTime"/>s, bound as the providers bind
@@ -22,7 +23,7 @@ internal static class GrantStatements
         "Key", "Type", "ClientId", "SubjectId", "SessionId", "FamilyId", "CreationTime", "Expiration", "ConsumedTime", "Data"
         """;
 
-    private const string Find = $"""SELECT {Columns} FROM "PersistedGrants" WHERE "Key" = @k""";
+    internal const string Find = $"""SELECT {Columns} FROM "PersistedGrants" WHERE "Key" = @k""";
 
     internal const string Insert = $"""
         INSERT INTO "PersistedGrants" ({Columns})
@@ -88,9 +89,6 @@ internal static class GrantStatements
         SELECT pg_advisory_xact_lock(h) FROM (
             SELECT DISTINCT hashtextextended(n, 0) AS h FROM unnest($1::text[]) AS n ORDER BY h) AS sorted
         """;
-
-    public static Task<PersistedGrantRow?> FindAsync(CastellanDbContext db, string key, CancellationToken cancellationToken)
-        => ReadAsync(db, Find, command => Add(command, "@k", key), cancellationToken);
 
     /// <summary>
     /// The names of the PostgreSQL advisory locks a rotation and a revocation in a family or a session take, in the
@@ -217,22 +215,6 @@ internal static class GrantStatements
         // answered only once it has committed.
         while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
         {
-        }
-    }
-
-    private static async Task<PersistedGrantRow?> ReadAsync(CastellanDbContext db, string sql, Action<DbCommand> bind, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var command = Command(db, sql);
-            bind(command);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Row(reader) : null;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
         }
     }
 
