@@ -125,9 +125,9 @@ internal sealed class GrantQueue : IAsyncDisposable, IDisposable
         try
         {
             var results = _sqlite is { } sqlite
-                ? await _database.WriteOwnAsync(() => Task.FromResult(sqlite.Write(batch)), "GrantWrites", CancellationToken.None).ConfigureAwait(false)
+                ? await _database.WriteOwnAsync(() => Task.FromResult(sqlite.Write(batch)), "GrantBatch", CancellationToken.None).ConfigureAwait(false)
                 : await _database.WriteAsync(db => GrantStatements.WritePostgreSqlBatchAsync(db, batch, CancellationToken.None),
-                    CancellationToken.None, operation: "GrantWrites").ConfigureAwait(false);
+                    CancellationToken.None, operation: "GrantBatch").ConfigureAwait(false);
             StoreTelemetry.GrantBatch.Record(batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
