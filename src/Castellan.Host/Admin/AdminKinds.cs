@@ -116,6 +116,7 @@ internal static class AdminKinds
         [
             ItemOptions.Text<Client>("--client-name", "ClientName: shown on the consent page.", (c, v) => c.ClientName = v),
             ItemOptions.List<Client>("--grant-types", "AllowedGrantTypes, e.g. client_credentials or authorization_code,refresh_token.", c => c.AllowedGrantTypes),
+            ItemOptions.List<Client>("--auth-methods", "AllowedAuthenticationMethods, e.g. client_secret_basic; empty: what the client's secrets imply.", c => c.AllowedAuthenticationMethods),
             ItemOptions.List<Client>("--scopes", "AllowedScopes.", c => c.AllowedScopes),
             ItemOptions.List<Client>("--redirect-uris", "RedirectUris (authorization_code).", c => c.RedirectUris),
             ItemOptions.List<Client>("--post-logout-redirect-uris", "PostLogoutRedirectUris.", c => c.PostLogoutRedirectUris),

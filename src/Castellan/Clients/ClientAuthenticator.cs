@@ -1,3 +1,4 @@
+using Castellan.Clients.Authentication;
 using Castellan.Protocol;
 using Castellan.Stores;
 using Microsoft.AspNetCore.Http;
@@ -9,59 +10,50 @@ namespace Castellan.Clients;
 internal sealed record ValidatedClient(Client Client, ClientModel Model, string AuthenticationMethod);
 
 /// <summary>
-/// Authenticates the client of a token request. Every failure looks the same to the caller
-/// (<c>invalid_client</c>); the reason goes to the log only.
+/// Authenticates the client of a token or revocation request with the registered methods
+/// (<see cref="IClientAuthenticationMethod"/>). Every failure looks the same to the caller (<c>invalid_client</c>);
+/// the reason goes to the log only.
 /// </summary>
-internal sealed class ClientAuthenticator(IClientStore clients, TimeProvider time, IOptions<CastellanOptions> options)
+internal sealed class ClientAuthenticator(IClientStore clients, ClientRequestReader reader, TimeProvider time, IOptions<CastellanOptions> options)
 {
     private readonly InputLengthRestrictions _limits = options.Value.InputLengthRestrictions;
 
     public async ValueTask<Outcome<ValidatedClient>> AuthenticateAsync(HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
     {
-        var authorization = request.Headers.Authorization;
-        var parsed = ClientCredentialsParser.Parse(authorization, form, _limits);
-        if (parsed.IsError)
+        var read = reader.Read(new ClientRequest(request, form, _limits), allowNone: true);
+        if (read.IsError)
         {
-            return parsed.Error!;
+            return read.Error!;
         }
 
-        var credentials = parsed.Value!.Credentials;
-        var client = await clients.FindClientByIdAsync(credentials.ClientId, cancellationToken).ConfigureAwait(false);
-        if (client is null || !client.Enabled)
-        {
-            // Do the work a wrong secret costs, so the answer's timing does not tell unknown or disabled clients
-            // from known ones.
-            if (credentials.Secret is not null)
-            {
-                SecretVerifier.Matches(SecretVerifier.Decoy, credentials.Secret, time.GetUtcNow());
-            }
+        var presented = read.Value!;
+        var client = await clients.FindClientByIdAsync(presented.ClientId, cancellationToken).ConfigureAwait(false);
+        var model = client is { Enabled: true } ? ClientModel.For(client) : null;
 
-            return Fail(client is null ? $"unknown client '{LogSafe(credentials.ClientId)}'" : $"client '{client.ClientId}' is disabled");
+        // Verified even for an unknown or disabled client (against a decoy), so the answer's timing does not tell
+        // them from a known client with a wrong secret.
+        var verified = presented.Method.Verify(presented, model, time.GetUtcNow());
+        if (model is null)
+        {
+            return Fail(client is null ? $"unknown client '{LogSafe(presented.ClientId)}'" : $"client '{client.ClientId}' is disabled");
         }
 
-        var model = ClientModel.For(client);
-        if (credentials.Method == ClientAuthenticationMethods.None)
+        if (!verified)
         {
-            return client.RequireClientSecret
-                ? Fail($"client '{client.ClientId}' requires a secret but sent none")
-                : new ValidatedClient(client, model, credentials.Method);
+            return Fail(presented.Method.Authenticates
+                ? $"the credentials of client '{model.Client.ClientId}' ({presented.Method.Name}) do not match"
+                : $"client '{model.Client.ClientId}' requires authentication but sent none");
         }
 
-        if (!SecretMatches(model, credentials.Secret!))
-        {
-            return Fail($"the secret of client '{client.ClientId}' does not match any unexpired secret");
-        }
-
-        return new ValidatedClient(client, model, credentials.Method);
+        return model.AuthenticationMethods.Contains(presented.Method.Name)
+            ? new ValidatedClient(model.Client, model, presented.Method.Name)
+            : Fail($"client '{model.Client.ClientId}' may not authenticate with {presented.Method.Name}; it is allowed {string.Join(", ", model.AuthenticationMethods.Order(StringComparer.Ordinal))}");
     }
 
-    private bool SecretMatches(ClientModel model, string presented)
-        => SecretVerifier.Matches(model.SecretHashes, presented, time.GetUtcNow());
-
     /// <summary>Unknown ids come from the caller: cap and strip them before they reach a log line.</summary>
-    private static string LogSafe(string value)
+    public static string LogSafe(string value)
         => new(value.AsSpan(0, Math.Min(value.Length, 64)).ToArray().Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
-    private static ProtocolError Fail(string detail)
+    public static ProtocolError Fail(string detail)
         => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail);
 }

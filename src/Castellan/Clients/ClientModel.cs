@@ -19,6 +19,8 @@ internal sealed class ClientModel
             .ToFrozenSet(StringComparer.Ordinal);
         Scopes = client.AllowedScopes.ToFrozenSet(StringComparer.Ordinal);
         SecretHashes = SecretVerifier.Decode(client.ClientSecrets);
+        AuthenticationMethods = (client.AllowedAuthenticationMethods.Count > 0 ? client.AllowedAuthenticationMethods : ImpliedAuthenticationMethods(client))
+            .ToFrozenSet(StringComparer.Ordinal);
         // A claim whose value does not fit its type was reported by configuration validation; it is left out here
         // rather than written as something it is not.
         TokenClaims = client.Claims
@@ -36,6 +38,27 @@ internal sealed class ClientModel
     public FrozenSet<string> Scopes { get; }
 
     public (byte[] Hash, DateTimeOffset? Expiration)[] SecretHashes { get; }
+
+    /// <summary>The client authentication methods this client may use (<see cref="Client.AllowedAuthenticationMethods"/>, or what its configuration implies).</summary>
+    public FrozenSet<string> AuthenticationMethods { get; }
+
+    /// <summary>
+    /// What a client that lists no methods may use: the shared-secret methods when it has shared secrets, and
+    /// <c>none</c> when it needs no authentication (a public client).
+    /// </summary>
+    public static IEnumerable<string> ImpliedAuthenticationMethods(Client client)
+    {
+        if (client.ClientSecrets.Count > 0)
+        {
+            yield return Protocol.ClientAuthenticationMethods.ClientSecretBasic;
+            yield return Protocol.ClientAuthenticationMethods.ClientSecretPost;
+        }
+
+        if (!client.RequireClientSecret)
+        {
+            yield return Protocol.ClientAuthenticationMethods.None;
+        }
+    }
 
     public static ClientModel For(Client client) => Cache.GetValue(client, static c => new ClientModel(c));
 }

@@ -58,6 +58,11 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<KeyRingProvider>();
         services.TryAddSingleton<ResourceIndexProvider>();
         services.TryAddSingleton<IssuerResolver>();
+        // The client authentication methods, in the order they are asked and listed in discovery.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.ClientSecretBasic>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.ClientSecretPost>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod>(Clients.Authentication.NoClientAuthentication.Instance));
+        services.TryAddSingleton<Clients.Authentication.ClientRequestReader>();
         services.TryAddSingleton<ClientAuthenticator>();
         services.TryAddSingleton<JwtAccessTokenCreator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITokenGrantValidator, ClientCredentialsGrantValidator>());

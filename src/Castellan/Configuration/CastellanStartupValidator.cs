@@ -14,14 +14,15 @@ public sealed class CastellanConfigurationException(IReadOnlyList<string> errors
 }
 
 /// <summary>The checks every configuration passes, wherever it comes from: clients, scopes and resources against each other and against the server's keys and grants.</summary>
-internal sealed class ConfigurationRules(StaticKeys staticKeys, KeyRingProvider keys, IOptions<CastellanOptions> options, Endpoints.Token.TokenRequestValidator grants)
+internal sealed class ConfigurationRules(StaticKeys staticKeys, KeyRingProvider keys, IOptions<CastellanOptions> options, Endpoints.Token.TokenRequestValidator grants,
+    Clients.Authentication.ClientRequestReader clientMethods)
 {
     public List<string> Check(InMemoryConfiguration configuration)
     {
         var algorithms = keys.IsAutomatic
             ? options.Value.KeyManagement.EffectiveSigningAlgorithms.ToArray()
             : staticKeys.Signing.Select(s => s.Algorithm).Distinct().ToArray();
-        return ConfigurationValidator.Validate(configuration, algorithms, grants.SupportedGrantTypes);
+        return ConfigurationValidator.Validate(configuration, algorithms, grants.SupportedGrantTypes, clientMethods.Names(includeNone: true));
     }
 }
 

@@ -6,15 +6,42 @@ namespace Castellan;
 /// <summary>Checks clients and resources against each other; every problem is reported, not just the first.</summary>
 internal static class ConfigurationValidator
 {
+    private static readonly string[] BuiltInAuthenticationMethods =
+        [Protocol.ClientAuthenticationMethods.ClientSecretBasic, Protocol.ClientAuthenticationMethods.ClientSecretPost, Protocol.ClientAuthenticationMethods.None];
+
+    private static void ValidateAuthenticationMethods(Client client, IReadOnlyCollection<string> registered, string label, List<string> errors)
+    {
+        foreach (var method in client.AllowedAuthenticationMethods.Where(m => !registered.Contains(m)))
+        {
+            errors.Add($"{label}: authentication method '{method}' is unknown; supported: {string.Join(", ", registered)}.");
+        }
+
+        if (client.RequireClientSecret && client.AllowedAuthenticationMethods.Contains(Protocol.ClientAuthenticationMethods.None))
+        {
+            errors.Add($"{label}: authentication method 'none' is for public clients; set RequireClientSecret = false or remove it.");
+        }
+
+        foreach (var method in client.AllowedAuthenticationMethods.Where(m => m is Protocol.ClientAuthenticationMethods.ClientSecretBasic or Protocol.ClientAuthenticationMethods.ClientSecretPost))
+        {
+            if (client.ClientSecrets.Count == 0)
+            {
+                errors.Add($"{label}: authentication method '{method}' needs a shared secret in ClientSecrets.");
+            }
+        }
+    }
+
     private static readonly HashSet<string> ReservedClaims = new(StringComparer.Ordinal)
     {
         "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "sid", "cnf", "auth_time", "acr", "amr", "act", "azp", "typ",
     };
 
     /// <param name="grantTypes">The registered grant types (the token endpoint's grant validators); by default the built-in ones.</param>
-    public static List<string> Validate(InMemoryConfiguration configuration, IReadOnlyCollection<string> signingAlgorithms, IReadOnlyCollection<string>? grantTypes = null)
+    /// <param name="authenticationMethods">The registered client authentication methods; by default the built-in ones.</param>
+    public static List<string> Validate(InMemoryConfiguration configuration, IReadOnlyCollection<string> signingAlgorithms, IReadOnlyCollection<string>? grantTypes = null,
+        IReadOnlyCollection<string>? authenticationMethods = null)
     {
         grantTypes ??= GrantTypes.Supported;
+        authenticationMethods ??= BuiltInAuthenticationMethods;
         var errors = new List<string>();
         var apiScopes = Names(configuration.ApiScopes.Select(s => s.Name), "ApiScope", errors);
         var identity = Names(configuration.IdentityResources.Select(r => r.Name), "IdentityResource", errors);
@@ -85,6 +112,7 @@ internal static class ConfigurationValidator
             }
 
             ValidateSecrets(client.ClientSecrets, label, errors);
+            ValidateAuthenticationMethods(client, authenticationMethods, label, errors);
             ValidateInteractive(client, label, errors);
 
             // Every claim name appears once in a JWT (RFC 7519 §4); the prefixed names must not collide with the

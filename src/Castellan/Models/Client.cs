@@ -17,6 +17,15 @@ public sealed class Client
     /// <summary>Whether the client must authenticate at the token endpoint. Default: true (confidential client).</summary>
     public bool RequireClientSecret { get; set; } = true;
 
+    /// <summary>
+    /// The client authentication methods (RFC 7591 §2 <c>token_endpoint_auth_method</c> names, e.g.
+    /// <c>client_secret_basic</c>) this client may use at the token, introspection and revocation endpoints; a
+    /// request authenticated with any other is refused with <c>invalid_client</c>. Empty (the default): what the
+    /// client's configuration implies, <c>client_secret_basic</c> and <c>client_secret_post</c> when it has
+    /// <see cref="ClientSecrets"/>, and <c>none</c> when <see cref="RequireClientSecret"/> is false.
+    /// </summary>
+    public ICollection<string> AllowedAuthenticationMethods { get; set; } = new List<string>();
+
     /// <summary>Grant types the client may use, e.g. <see cref="GrantTypes.ClientCredentials"/>.</summary>
     public ICollection<string> AllowedGrantTypes { get; set; } = new List<string>();
 

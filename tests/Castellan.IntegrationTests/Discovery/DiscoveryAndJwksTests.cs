@@ -47,10 +47,11 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
         using var json = await DiscoveryAsync();
         var root = json.RootElement;
         string[] secretMethods = ["client_secret_basic", "client_secret_post"];
-        // Public clients authenticate with none, at the token endpoint only.
+        // Public clients authenticate with none at the token endpoint and, for their own tokens, at revocation
+        // (RFC 7009 §2.1); introspection needs a secret.
         Assert.Equal([.. secretMethods, "none"], Strings(root, "token_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
         Assert.Equal(secretMethods, Strings(root, "introspection_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
-        Assert.Equal(secretMethods, Strings(root, "revocation_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
+        Assert.Equal([.. secretMethods, "none"], Strings(root, "revocation_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
 
         Assert.Equal(new[] { "client_credentials", "authorization_code", "refresh_token", "password" }, Strings(root, "grant_types_supported"));
         Assert.Equal(new[] { "code" }, Strings(root, "response_types_supported"));

@@ -53,6 +53,18 @@ public sealed class RefreshTokenTests : IAsyncLifetime
             Scope = scope,
         });
 
+    /// <param name="secret">Null for a public client, which sends its client_id in the body only.</param>
+    private Task<TokenRevocationResponse> RevokeAsync(string token, string clientId, string? secret, string? hint = null)
+        => _http.RevokeTokenAsync(new TokenRevocationRequest
+        {
+            Address = "connect/revocation",
+            ClientId = clientId,
+            ClientSecret = secret!,
+            ClientCredentialStyle = secret is null ? ClientCredentialStyle.PostBody : ClientCredentialStyle.AuthorizationHeader,
+            Token = token,
+            TokenTypeHint = hint!,
+        });
+
     [Fact]
     public async Task Refresh_rotates_the_token_and_keeps_the_user()
     {
@@ -168,29 +180,26 @@ public sealed class RefreshTokenTests : IAsyncLifetime
     public async Task Revoked_refresh_token_stops_working_and_takes_its_family()
     {
         var first = await SignInAsync();
-        var revoke = await _http.RevokeTokenAsync(new TokenRevocationRequest
-        {
-            Address = "connect/revocation",
-            ClientId = InteractiveServer.WebClientId,
-            ClientSecret = InteractiveServer.WebSecret,
-            Token = first.RefreshToken!,
-            TokenTypeHint = "refresh_token",
-        });
+        var revoke = await RevokeAsync(first.RefreshToken!, InteractiveServer.WebClientId, InteractiveServer.WebSecret, hint: "refresh_token");
         Assert.False(revoke.IsError, revoke.Error);
         Assert.Equal("invalid_grant", (await RefreshAsync(first.RefreshToken!)).Error);
+    }
+
+    [Fact]
+    public async Task A_public_client_revokes_its_own_refresh_token_with_its_client_id()
+    {
+        // RFC 7009 §2.1: a public client authenticates with none (its client_id), as discovery says.
+        var first = await SignInAsync(InteractiveServer.SpaClientId);
+        var revoke = await RevokeAsync(first.RefreshToken!, InteractiveServer.SpaClientId, secret: null);
+        Assert.False(revoke.IsError, revoke.Error);
+        Assert.Equal("invalid_grant", (await RefreshAsync(first.RefreshToken!, InteractiveServer.SpaClientId)).Error);
     }
 
     [Fact]
     public async Task Another_client_cannot_revoke_a_refresh_token()
     {
         var first = await SignInAsync();
-        var revoke = await _http.RevokeTokenAsync(new TokenRevocationRequest
-        {
-            Address = "connect/revocation",
-            ClientId = InteractiveServer.ConsentClientId,
-            ClientSecret = InteractiveServer.WebSecret,
-            Token = first.RefreshToken!,
-        });
+        var revoke = await RevokeAsync(first.RefreshToken!, InteractiveServer.ConsentClientId, InteractiveServer.WebSecret);
         Assert.Equal("unauthorized_client", revoke.Error);
         Assert.False((await RefreshAsync(first.RefreshToken!)).IsError);
     }

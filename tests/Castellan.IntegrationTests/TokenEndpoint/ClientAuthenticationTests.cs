@@ -6,6 +6,7 @@ using Castellan.IntegrationTests.Infrastructure;
 using Castellan.Stores;
 using Duende.IdentityModel.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Castellan.IntegrationTests.TokenEndpoint;
 
@@ -19,15 +20,22 @@ public sealed class ClientAuthenticationTests : TokenServerTest
     private const string RotatedClientId = "rotated";
     private const string NoClientCredentialsClientId = "no-client-credentials";
     private const string PublicClientId = "public";
+    private const string PostOnlyClientId = "post-only";
 
     // RFC 6749 §2.3.1: both are form-urlencoded before they go into the Basic header. ':' '%' '+' ' ' and non-ASCII
     // characters all change meaning if sent raw; "%41" would turn into "A" if the server decoded twice.
     private const string SpecialClientId = "svc:ünï+c%41 id";
     private const string SpecialSecret = "p:a%41ss+wörd €😀 x";
 
+    private readonly LogCollector _logs = new();
+
     protected override Task<TestApp> StartServerAsync(TempDirectory root)
         => TokenServer.StartAsync(root, castellan =>
         {
+            castellan.Services.AddSingleton<ILoggerProvider>(_logs);
+
+            // The rejections' reasons are logged at Information, below the test host's default level.
+            castellan.Services.AddLogging(logging => logging.AddFilter<LogCollector>(null, LogLevel.Information));
             castellan.AddInMemoryClients(
             [
                 new Client
@@ -53,6 +61,14 @@ public sealed class ClientAuthenticationTests : TokenServerTest
                         Secret.FromPlainText("old-secret", DateTimeOffset.UtcNow.AddMinutes(-1)),
                         Secret.FromPlainText("new-secret", DateTimeOffset.UtcNow.AddDays(1)),
                     },
+                    AllowedGrantTypes = { GrantTypes.ClientCredentials },
+                    AllowedScopes = { "api1" },
+                },
+                new Client
+                {
+                    ClientId = PostOnlyClientId,
+                    ClientSecrets = { Secret.FromPlainText(TokenServer.ClientSecret) },
+                    AllowedAuthenticationMethods = { "client_secret_post" },
                     AllowedGrantTypes = { GrantTypes.ClientCredentials },
                     AllowedScopes = { "api1" },
                 },
@@ -127,6 +143,31 @@ public sealed class ClientAuthenticationTests : TokenServerTest
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"expected 200, got {(int)response.StatusCode}: {body}");
         using var json = JsonDocument.Parse(body);
         Assert.False(string.IsNullOrEmpty(json.RootElement.GetProperty("access_token").GetString()));
+    }
+
+    [Fact]
+    public async Task A_client_allowed_only_client_secret_post_is_refused_with_basic_and_served_with_post()
+    {
+        // The right secret, with a method this client is not allowed: refused as any other failure is.
+        using var basic = await PostAsync(TestTokens.Basic(PostOnlyClientId, TokenServer.ClientSecret));
+        await AssertBasicChallengeAsync(basic);
+        Assert.Contains(_logs.Entries, e => e.Message.Contains($"client '{PostOnlyClientId}' may not authenticate with client_secret_basic", StringComparison.Ordinal));
+
+        using var post = await PostWithSecretAsync(PostOnlyClientId, TokenServer.ClientSecret);
+        await AssertTokenAsync(post);
+    }
+
+    [Fact]
+    public async Task Discovery_lists_the_registered_methods_and_revocation_takes_public_clients()
+    {
+        using var json = JsonDocument.Parse(await Http.GetStringAsync(".well-known/openid-configuration"));
+        string[] Methods(string name) => [.. json.RootElement.GetProperty(name).EnumerateArray().Select(e => e.GetString()!)];
+
+        Assert.Equal(["client_secret_basic", "client_secret_post", "none"], Methods("token_endpoint_auth_methods_supported"));
+
+        // RFC 7009 §2.1: a public client revokes its own tokens with its client_id; introspection needs a secret.
+        Assert.Equal(["client_secret_basic", "client_secret_post", "none"], Methods("revocation_endpoint_auth_methods_supported"));
+        Assert.Equal(["client_secret_basic", "client_secret_post"], Methods("introspection_endpoint_auth_methods_supported"));
     }
 
     [Fact]

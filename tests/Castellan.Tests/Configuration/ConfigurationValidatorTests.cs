@@ -25,6 +25,36 @@ public sealed class ConfigurationValidatorTests
         => Assert.Empty(ConfigurationValidator.Validate(Valid(), ["RS256"]));
 
     [Fact]
+    public void Allowed_authentication_methods_are_checked_against_the_registered_ones_and_the_client()
+    {
+        var configuration = Valid();
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "c2",
+            ClientSecrets = { Secret.FromPlainText("s") },
+            AllowedAuthenticationMethods = { "client_secret_basic", "tls_client_auth_typo", "none" },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        });
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "c3",
+            RequireClientSecret = false,
+            AllowedAuthenticationMethods = { "client_secret_post" },
+            AllowedGrantTypes = { GrantTypes.AuthorizationCode },
+            RedirectUris = { "https://app.example.com/cb" },
+            AllowedScopes = { "api1" },
+        });
+
+        var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
+
+        Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'tls_client_auth_typo' is unknown; supported: client_secret_basic, client_secret_post, none.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'none' is for public clients", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Client 'c3': authentication method 'client_secret_post' needs a shared secret", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, e => e.Contains("'client_secret_basic'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Duplicate_client_id_is_reported()
     {
         var configuration = Valid();

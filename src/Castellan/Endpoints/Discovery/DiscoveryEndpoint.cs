@@ -22,6 +22,7 @@ internal sealed class DiscoveryEndpoint(
     ResourceIndexProvider resources,
     KeyRingProvider keys,
     TokenRequestValidator tokenRequestValidator,
+    Clients.Authentication.ClientRequestReader clientMethods,
     IOptions<CastellanOptions> options,
     ILogger<DiscoveryEndpoint> logger)
 {
@@ -57,14 +58,14 @@ internal sealed class DiscoveryEndpoint(
             {
                 WriteArray(writer, "grant_types_supported", tokenRequestValidator.SupportedGrantTypes);
 
-                // RFC 8414 §2: the same secret-based methods authenticate callers of token, introspection and revocation.
-                // Public clients (RequireClientSecret = false) authenticate with none at the token endpoint only.
-                WriteArray(writer, "token_endpoint_auth_methods_supported", [.. SecretAuthMethods, ClientAuthenticationMethods.None]);
+                // RFC 8414 §2: the registered methods. Public clients (none) may use the token and revocation
+                // endpoints (RFC 7009 §2.1), not introspection.
+                WriteArray(writer, "token_endpoint_auth_methods_supported", clientMethods.Names(includeNone: true));
             }
 
             if (paths.EnableIntrospectionEndpoint)
             {
-                WriteArray(writer, "introspection_endpoint_auth_methods_supported", SecretAuthMethods);
+                WriteArray(writer, "introspection_endpoint_auth_methods_supported", clientMethods.Names(includeNone: false));
 
                 // RFC 9701 §7: introspection responses as signed JWTs.
                 WriteArray(writer, "introspection_signing_alg_values_supported", [ring.DefaultAlgorithm]);
@@ -72,7 +73,7 @@ internal sealed class DiscoveryEndpoint(
 
             if (paths.EnableTokenRevocationEndpoint)
             {
-                WriteArray(writer, "revocation_endpoint_auth_methods_supported", SecretAuthMethods);
+                WriteArray(writer, "revocation_endpoint_auth_methods_supported", clientMethods.Names(includeNone: true));
             }
 
             writer.WriteStartArray("scopes_supported");
@@ -156,7 +157,6 @@ internal sealed class DiscoveryEndpoint(
         }
     }
 
-    private static readonly string[] SecretAuthMethods = [ClientAuthenticationMethods.ClientSecretBasic, ClientAuthenticationMethods.ClientSecretPost];
 
     private static void WriteArray(Utf8JsonWriter writer, string name, IEnumerable<string> values)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Castellan.Clients;
+using Castellan.Clients.Authentication;
 using Castellan.Protocol;
 using Castellan.Resources;
 using Castellan.Stores;
@@ -16,7 +17,7 @@ internal sealed record IntrospectionCaller(string Id, ApiResource? Resource, Cli
 /// one of their <see cref="ApiResource.ApiSecrets"/>; clients with their own secret. Basic or form, as at the
 /// token endpoint.
 /// </summary>
-internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, TimeProvider time, IOptions<CastellanOptions> options)
+internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, ClientRequestReader reader, TimeProvider time, IOptions<CastellanOptions> options)
 {
     private static readonly ConditionalWeakTable<ApiResource, (byte[] Hash, DateTimeOffset? Expiration)[]> ResourceSecrets = new();
     private readonly InputLengthRestrictions _limits = options.Value.InputLengthRestrictions;
@@ -24,28 +25,30 @@ internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, Tim
     public async ValueTask<Outcome<IntrospectionCaller>> AuthenticateAsync(HttpRequest request, IFormCollection form, ResourceIndex resources,
         CancellationToken cancellationToken)
     {
-        var parsed = ClientCredentialsParser.Parse(request.Headers.Authorization, form, _limits);
-        if (parsed.IsError)
+        var read = reader.Read(new ClientRequest(request, form, _limits), allowNone: false);
+        if (read.IsError)
         {
-            return parsed.Error!;
+            return read.Error!;
         }
 
-        var credentials = parsed.Value!.Credentials;
-        if (credentials.Secret is null)
+        var presented = read.Value!;
+        if (!presented.Method.Authenticates)
         {
-            return Fail("no secret presented");
+            return ClientAuthenticator.Fail("no secret presented");
         }
 
         // Both checks always run, each against a decoy when there is nothing real to compare, so the time taken does
-        // not tell an unknown name from an API resource, a client, or a disabled client.
+        // not tell an unknown name from an API resource, a client, or a disabled client. An API resource has shared
+        // secrets only.
         var now = time.GetUtcNow();
-        var resource = resources.ApiResources.GetValueOrDefault(credentials.ClientId);
-        var resourceSecrets = resource is null ? SecretVerifier.Decoy : ResourceSecrets.GetValue(resource, static r => SecretVerifier.Decode(r.ApiSecrets));
-        var resourceMatches = SecretVerifier.Matches(resourceSecrets.Length > 0 ? resourceSecrets : SecretVerifier.Decoy, credentials.Secret, now) && resource is not null;
+        var resource = resources.ApiResources.GetValueOrDefault(presented.ClientId);
+        var resourceMatches = presented.Secret is { } secret
+            && SharedSecretMethod.Matches(resource is null ? null : ResourceSecrets.GetValue(resource, static r => SecretVerifier.Decode(r.ApiSecrets)), secret, now)
+            && resource is not null;
 
-        var client = await clients.FindClientByIdAsync(credentials.ClientId, cancellationToken).ConfigureAwait(false);
-        var clientSecrets = client is { Enabled: true } ? ClientModel.For(client).SecretHashes : SecretVerifier.Decoy;
-        var clientMatches = SecretVerifier.Matches(clientSecrets, credentials.Secret, now) && client is { Enabled: true };
+        var client = await clients.FindClientByIdAsync(presented.ClientId, cancellationToken).ConfigureAwait(false);
+        var model = client is { Enabled: true } ? ClientModel.For(client) : null;
+        var clientMatches = presented.Method.Verify(presented, model, now) && model is not null && model.AuthenticationMethods.Contains(presented.Method.Name);
 
         if (resourceMatches)
         {
@@ -57,9 +60,6 @@ internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, Tim
             return new IntrospectionCaller(client!.ClientId, null, client);
         }
 
-        return Fail("neither an API resource nor a client with that secret");
+        return ClientAuthenticator.Fail("neither an API resource nor a client with those credentials");
     }
-
-    private static ProtocolError Fail(string detail)
-        => new(OAuthErrors.InvalidClient, ProtocolError.InvalidClient.Description, detail);
 }
