@@ -14,6 +14,11 @@ internal static class SecretVerifier
         var decoded = new List<(byte[], DateTimeOffset?)>();
         foreach (var secret in secrets)
         {
+            if (secret.Type != SecretTypes.SharedSecret)
+            {
+                continue;
+            }
+
             var hash = new byte[32];
             // A malformed stored hash simply never matches; configuration validation reports it at startup.
             if (Convert.TryFromBase64String(secret.Value, hash, out var written) && written == 32)

@@ -24,6 +24,12 @@ public sealed class CastellanOptions
 
     public UserSessionOptions Session { get; } = new();
 
+    /// <summary>How clients' JWT assertions (<c>private_key_jwt</c>, RFC 7523) are checked.</summary>
+    public ClientAssertionOptions ClientAssertions { get; } = new();
+
+    /// <summary>How keys published at clients' <see cref="Client.JwksUri"/> are fetched and cached.</summary>
+    public ClientJwksOptions ClientJwks { get; } = new();
+
     /// <summary>
     /// How long clients, scopes and resources read from a configuration store (a database) are used before the
     /// store is asked whether they changed; they are read again only when they did, and validated once per change.
@@ -187,4 +193,50 @@ public sealed class InputLengthRestrictions
     public int RefreshToken { get; set; } = 256;
 
     public int AuthorizationCode { get; set; } = 256;
+}
+
+/// <summary>Checks of the JWTs clients authenticate with (<c>private_key_jwt</c>, RFC 7523 §2.2 and §3).</summary>
+public sealed class ClientAssertionOptions
+{
+    /// <summary>
+    /// The longest an assertion may be valid (<c>exp</c> after now, and after <c>iat</c> when it has one): an
+    /// assertion is a one-time credential, and its <c>jti</c> is remembered until it expires. Default: 5 minutes.
+    /// </summary>
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Tolerance for clocks that differ, on <c>exp</c>, <c>nbf</c> and <c>iat</c>. Default: 30 seconds.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Also accept the token endpoint's URL as <c>aud</c>, besides the issuer identifier. RFC 7523 §3 allowed it,
+    /// and many clients still send it; the issuer alone is what draft-ietf-oauth-rfc7523bis requires, because an
+    /// endpoint URL can be shared by several servers. Default: false.
+    /// </summary>
+    public bool AcceptTokenEndpointAudience { get; set; }
+
+    /// <summary>Signature algorithms an assertion may use; symmetric ones and <c>none</c> are never accepted. Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512.</summary>
+    public ICollection<string> AllowedAlgorithms { get; } = new List<string> { "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512" };
+}
+
+/// <summary>Fetching the keys clients publish at their <see cref="Client.JwksUri"/>.</summary>
+public sealed class ClientJwksOptions
+{
+    /// <summary>How long fetched keys are used before they are fetched again. Default: 10 minutes.</summary>
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The least time between two fetches of one URI when an assertion names a key not in the cache (the client
+    /// rotated): a stream of assertions with unknown key ids cannot make the server fetch without pause. Default:
+    /// 30 seconds.
+    /// </summary>
+    public TimeSpan MinimumRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one fetch may take. Default: 5 seconds.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The largest key set accepted, in bytes. Default: 64 KiB.</summary>
+    public int MaxResponseSize { get; set; } = 64 * 1024;
+
+    /// <summary>Only fetch over https. Default: true; turn off only for development and tests on loopback.</summary>
+    public bool RequireHttps { get; set; } = true;
 }

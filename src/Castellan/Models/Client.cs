@@ -11,8 +11,19 @@ public sealed class Client
     /// <summary>A disabled client cannot authenticate. Default: true.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Hashed shared secrets; any one that has not expired authenticates the client.</summary>
+    /// <summary>
+    /// The client's credentials; any one that has not expired authenticates it. Shared secrets (the default
+    /// <see cref="Secret.Type"/>) are stored hashed; <see cref="SecretTypes.JsonWebKey"/> secrets hold a public key
+    /// the client signs its assertions with (<c>private_key_jwt</c>).
+    /// </summary>
     public ICollection<Secret> ClientSecrets { get; set; } = new List<Secret>();
+
+    /// <summary>
+    /// Where the client publishes its public keys (a JWK Set, RFC 7517 §5), for <c>private_key_jwt</c>: fetched,
+    /// cached (<see cref="CastellanOptions.ClientJwks"/>) and fetched again when an assertion names a key the
+    /// cache does not have, so the client can rotate its keys on its own. An https URL.
+    /// </summary>
+    public string? JwksUri { get; set; }
 
     /// <summary>Whether the client must authenticate at the token endpoint. Default: true (confidential client).</summary>
     public bool RequireClientSecret { get; set; } = true;

@@ -13,7 +13,13 @@ public sealed class Secret
     /// <summary>The prefix that marks an already hashed secret in configuration files.</summary>
     public const string Sha256Prefix = "sha256:";
 
-    /// <summary>Base64 of the SHA-256 hash of the UTF-8 secret.</summary>
+    /// <summary>
+    /// What <see cref="Value"/> holds: <see cref="SecretTypes.SharedSecret"/> (the default), base64 of the SHA-256
+    /// hash of the UTF-8 secret; <see cref="SecretTypes.JsonWebKey"/>, a public JWK as JSON.
+    /// </summary>
+    public string Type { get; set; } = SecretTypes.SharedSecret;
+
+    /// <summary>For a shared secret, base64 of the SHA-256 hash of the UTF-8 secret; for a key, the key (see <see cref="Type"/>).</summary>
     public string Value { get; set; } = "";
 
     /// <summary>Optional: after this instant the secret no longer authenticates.</summary>
@@ -66,6 +72,12 @@ public sealed class Secret
     /// </summary>
     internal static Secret FromConfigured(Secret bound)
     {
+        if (bound.Type != SecretTypes.SharedSecret)
+        {
+            // A key is public: it is stored as written.
+            return bound;
+        }
+
         var secret = bound.Value.StartsWith(Sha256Prefix, StringComparison.Ordinal)
             ? new Secret(bound.Value[Sha256Prefix.Length..], bound.Expiration)
             : FromPlainText(bound.Value, bound.Expiration);
@@ -81,4 +93,14 @@ public sealed class Secret
         => configured.StartsWith(Sha256Prefix, StringComparison.Ordinal)
             ? configured[Sha256Prefix.Length..]
             : Hash(configured);
+}
+
+/// <summary>The kinds of <see cref="Secret"/> (Duende IdentityServer's names).</summary>
+public static class SecretTypes
+{
+    /// <summary>A shared secret, stored as its SHA-256 hash: <c>client_secret_basic</c> and <c>client_secret_post</c>.</summary>
+    public const string SharedSecret = "SharedSecret";
+
+    /// <summary>A public JSON Web Key (RFC 7517) as JSON: the client's assertions for <c>private_key_jwt</c> are signed with its private half.</summary>
+    public const string JsonWebKey = "JWK";
 }
