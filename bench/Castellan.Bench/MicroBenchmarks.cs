@@ -19,6 +19,7 @@ internal static class MicroBenchmarks
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
         BenchmarkRunner.Run<TokenCreationBenchmarks>(config, args);
+        BenchmarkRunner.Run<DPoPProofBenchmarks>(config, args);
         return 0;
     }
 }

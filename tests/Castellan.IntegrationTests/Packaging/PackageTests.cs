@@ -7,19 +7,21 @@ using Castellan.IntegrationTests.Infrastructure;
 namespace Castellan.IntegrationTests.Packaging;
 
 /// <summary>
-/// <c>dotnet pack Castellan.slnx</c> makes exactly the three library packages (and their symbol packages), each with the
-/// metadata a feed shows: id, description, license, readme, tags, and the assembly itself.
+/// <c>dotnet pack Castellan.slnx</c> makes exactly the four library packages (and their symbol packages), each with the
+/// metadata a feed shows: id, description, license, readme, tags, and the assembly itself. The engine and the API
+/// package depend on <c>Castellan.Security</c> as a package, not by carrying its assembly.
 /// </summary>
 public sealed class PackageTests
 {
-    private static readonly string[] PackageIds = ["Castellan", "Castellan.ApiProtection", "Castellan.Storage.EntityFramework"];
+    private static readonly string[] PackageIds = ["Castellan", "Castellan.ApiProtection", "Castellan.Security", "Castellan.Storage.EntityFramework"];
+    private static readonly string[] DependOnSecurity = ["Castellan", "Castellan.ApiProtection"];
     private static readonly string[] RequiredTags = ["oauth2", "openid-connect", "oidc", "jwt", "aspnetcore", "token-server"];
 
     /// <summary>Generous: the pack itself takes seconds, but the machine may be busy building or testing.</summary>
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(10);
 
     [Fact]
-    public async Task Pack_makes_exactly_the_three_library_packages_with_their_metadata()
+    public async Task Pack_makes_exactly_the_four_library_packages_with_their_metadata()
     {
         var root = FindRepositoryRoot();
         var version = VersionPrefix(root);
@@ -38,6 +40,15 @@ public sealed class PackageTests
         {
             AssertPackage(Path.Combine(output.Path, $"{id}.{version}.nupkg"), id, version);
             AssertSymbolPackage(Path.Combine(output.Path, $"{id}.{version}.snupkg"), id);
+        }
+
+        foreach (var id in DependOnSecurity)
+        {
+            using var package = ZipFile.OpenRead(Path.Combine(output.Path, $"{id}.{version}.nupkg"));
+            var metadata = ReadNuspec(package, id);
+            var dependencies = metadata.Descendants(metadata.GetDefaultNamespace() + "dependency")
+                .Select(d => (Id: d.Attribute("id")?.Value, Version: d.Attribute("version")?.Value));
+            Assert.Contains(("Castellan.Security", version), dependencies);
         }
     }
 

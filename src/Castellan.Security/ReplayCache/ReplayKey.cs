@@ -1,0 +1,46 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Castellan.Security;
+
+/// <summary>
+/// SHA-256 of a (purpose, value) pair: a fixed-size key, so a cache entry costs the same whatever the caller sent,
+/// and nothing the caller sent is kept. The purpose's length is hashed first, so no two pairs share an input.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly record struct ReplayKey(ulong A, ulong B, ulong C, ulong D)
+{
+    private const int StackLimit = 512;
+
+    public static ReplayKey Compute(string purpose, string value)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Hash(purpose, value, hash);
+        return MemoryMarshal.Read<ReplayKey>(hash);
+    }
+
+    public static void Hash(string purpose, string value, Span<byte> destination)
+    {
+        var length = sizeof(int) + Encoding.UTF8.GetMaxByteCount(purpose.Length) + Encoding.UTF8.GetMaxByteCount(value.Length);
+        byte[]? rented = null;
+        var buffer = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var purposeLength = Encoding.UTF8.GetBytes(purpose, buffer[sizeof(int)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(buffer, purposeLength);
+            var written = sizeof(int) + purposeLength;
+            written += Encoding.UTF8.GetBytes(value, buffer[written..]);
+            SHA256.HashData(buffer[..written], destination);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+}
