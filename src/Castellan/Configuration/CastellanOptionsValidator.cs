@@ -107,6 +107,17 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
             errors.Add("UserInteraction.InteractionLifetime must be positive.");
         }
 
+        var jwks = options.ClientJwks;
+        if (jwks.CacheDuration <= TimeSpan.Zero || jwks.MinimumRefreshInterval < TimeSpan.Zero || jwks.Timeout <= TimeSpan.Zero || jwks.Timeout > TimeSpan.FromMinutes(1))
+        {
+            errors.Add("ClientJwks: CacheDuration must be positive, MinimumRefreshInterval not negative, and Timeout between zero and one minute.");
+        }
+
+        if (jwks.MaxResponseSize < 1024 || jwks.MaxResponseSize > 1024 * 1024)
+        {
+            errors.Add("ClientJwks.MaxResponseSize must be between 1024 and 1048576 bytes.");
+        }
+
         var limits = options.InputLengthRestrictions;
         if (limits.MaxRequestBodySize < 1024 || limits.MaxParameterCount < 4)
         {

@@ -63,6 +63,9 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.ClientSecretPost>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod>(Clients.Authentication.NoClientAuthentication.Instance));
         services.TryAddSingleton<Clients.Authentication.ClientRequestReader>();
+        services.TryAddSingleton<Clients.Authentication.IClientJwksFetcher, Clients.Authentication.ClientJwksFetcher>();
+        services.AddHttpClient(Clients.Authentication.ClientJwksFetcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
         services.TryAddSingleton<ClientAuthenticator>();
         services.TryAddSingleton<JwtAccessTokenCreator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITokenGrantValidator, ClientCredentialsGrantValidator>());

@@ -111,6 +111,13 @@ internal static class ConfigurationValidator
                 errors.Add($"{label}: AccessTokenLifetime must be a positive number of seconds.");
             }
 
+            // Https is required when the keys are fetched (ClientJwks.RequireHttps), so development can use http.
+            if (client.JwksUri is { } jwksUri && (!Uri.TryCreate(jwksUri, UriKind.Absolute, out var jwks)
+                    || (jwks.Scheme != Uri.UriSchemeHttps && jwks.Scheme != Uri.UriSchemeHttp) || jwksUri.Contains('#', StringComparison.Ordinal)))
+            {
+                errors.Add($"{label}: JwksUri '{jwksUri}' must be an absolute https URL without a fragment.");
+            }
+
             ValidateSecrets(client.ClientSecrets, label, errors);
             ValidateAuthenticationMethods(client, authenticationMethods, label, errors);
             ValidateInteractive(client, label, errors);

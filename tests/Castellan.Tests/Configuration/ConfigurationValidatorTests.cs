@@ -54,6 +54,24 @@ public sealed class ConfigurationValidatorTests
         Assert.DoesNotContain(errors, e => e.Contains("'client_secret_basic'", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("https://client.example/jwks", true)]
+    [InlineData("http://127.0.0.1:5001/jwks", true)]
+    [InlineData("https://client.example/jwks#keys", false)]
+    [InlineData("/jwks", false)]
+    [InlineData("jwks", false)]
+    [InlineData("ftp://client.example/jwks", false)]
+    [InlineData("", false)]
+    public void Jwks_uri_must_be_an_absolute_http_or_https_url_without_fragment(string jwksUri, bool valid)
+    {
+        var configuration = Valid();
+        configuration.Clients[0].JwksUri = jwksUri;
+
+        var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
+
+        Assert.Equal(valid ? [] : [$"Client 'c1': JwksUri '{jwksUri}' must be an absolute https URL without a fragment."], errors);
+    }
+
     [Fact]
     public void Duplicate_client_id_is_reported()
     {
@@ -115,6 +133,24 @@ public sealed class ConfigurationValidatorTests
         Assert.Contains(result.Failures!, f => f.Contains("'HS256' is not supported", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("'none' is not supported", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("PropagationTime must be shorter", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Client_jwks_options_that_would_not_bound_the_fetch_are_reported()
+    {
+        Assert.False(new CastellanOptionsValidator().Validate(null, new CastellanOptions()).Failed);
+        var options = new CastellanOptions();
+        options.ClientJwks.Timeout = TimeSpan.Zero;
+        options.ClientJwks.MaxResponseSize = int.MaxValue;
+
+        var result = new CastellanOptionsValidator().Validate(null, options);
+
+        Assert.Equal(
+            [
+                "ClientJwks: CacheDuration must be positive, MinimumRefreshInterval not negative, and Timeout between zero and one minute.",
+                "ClientJwks.MaxResponseSize must be between 1024 and 1048576 bytes.",
+            ],
+            result.Failures);
     }
 
     [Theory]
