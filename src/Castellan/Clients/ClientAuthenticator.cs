@@ -20,7 +20,8 @@ internal sealed class ClientAuthenticator(IClientStore clients, ClientRequestRea
 
     public async ValueTask<Outcome<ValidatedClient>> AuthenticateAsync(HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
     {
-        var read = reader.Read(new ClientRequest(request, form, _limits), allowNone: true);
+        var clientRequest = new ClientRequest(request, form, _limits);
+        var read = reader.Read(clientRequest, allowNone: true);
         if (read.IsError)
         {
             return read.Error!;
@@ -32,17 +33,15 @@ internal sealed class ClientAuthenticator(IClientStore clients, ClientRequestRea
 
         // Verified even for an unknown or disabled client (against a decoy), so the answer's timing does not tell
         // them from a known client with a wrong secret.
-        var verified = presented.Method.Verify(presented, model, time.GetUtcNow());
+        var failure = await presented.Method.VerifyAsync(presented, model, clientRequest, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (model is null)
         {
             return Fail(client is null ? $"unknown client '{LogSafe(presented.ClientId)}'" : $"client '{client.ClientId}' is disabled");
         }
 
-        if (!verified)
+        if (failure is not null)
         {
-            return Fail(presented.Method.Authenticates
-                ? $"the credentials of client '{model.Client.ClientId}' ({presented.Method.Name}) do not match"
-                : $"client '{model.Client.ClientId}' requires authentication but sent none");
+            return Fail($"client '{model.Client.ClientId}' ({presented.Method.Name}): {failure}");
         }
 
         return model.AuthenticationMethods.Contains(presented.Method.Name)

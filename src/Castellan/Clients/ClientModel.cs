@@ -19,6 +19,8 @@ internal sealed class ClientModel
             .ToFrozenSet(StringComparer.Ordinal);
         Scopes = client.AllowedScopes.ToFrozenSet(StringComparer.Ordinal);
         SecretHashes = SecretVerifier.Decode(client.ClientSecrets);
+        AssertionKeys = [.. client.ClientSecrets.Where(s => s.Type == SecretTypes.JsonWebKey)
+            .Select(s => (Key: Authentication.PrivateKeyJwt.PublicKey(s.Value), s.Expiration)).Where(k => k.Key is not null).Select(k => (k.Key!, k.Expiration))];
         AuthenticationMethods = (client.AllowedAuthenticationMethods.Count > 0 ? client.AllowedAuthenticationMethods : ImpliedAuthenticationMethods(client))
             .ToFrozenSet(StringComparer.Ordinal);
         // A claim whose value does not fit its type was reported by configuration validation; it is left out here
@@ -27,6 +29,9 @@ internal sealed class ClientModel
             .Select(c => Tokens.TokenClaim.Create(client.ClientClaimsPrefix + c.Type, c.Value, c.ValueType, out _))
             .Where(c => c is not null).Select(c => c!.Value).ToArray();
     }
+
+    /// <summary>The public keys of the client's <see cref="SecretTypes.JsonWebKey"/> secrets, each with its secret's expiration; a key that does not parse is left out (configuration validation reports it).</summary>
+    public IReadOnlyList<(Microsoft.IdentityModel.Tokens.JsonWebKey Key, DateTimeOffset? Expiration)> AssertionKeys { get; }
 
     /// <summary>The client's claims as they appear in its access tokens (prefixed).</summary>
     public IReadOnlyList<Tokens.TokenClaim> TokenClaims { get; }
@@ -48,10 +53,15 @@ internal sealed class ClientModel
     /// </summary>
     public static IEnumerable<string> ImpliedAuthenticationMethods(Client client)
     {
-        if (client.ClientSecrets.Count > 0)
+        if (client.ClientSecrets.Any(s => s.Type == SecretTypes.SharedSecret))
         {
             yield return Protocol.ClientAuthenticationMethods.ClientSecretBasic;
             yield return Protocol.ClientAuthenticationMethods.ClientSecretPost;
+        }
+
+        if (client.ClientSecrets.Any(s => s.Type == SecretTypes.JsonWebKey) || client.JwksUri is not null)
+        {
+            yield return Protocol.ClientAuthenticationMethods.PrivateKeyJwt;
         }
 
         if (!client.RequireClientSecret)

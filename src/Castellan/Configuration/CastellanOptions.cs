@@ -166,6 +166,9 @@ public sealed class InputLengthRestrictions
 
     public int ClientSecret { get; set; } = 512;
 
+    /// <summary>A <c>client_assertion</c> (a signed JWT, RFC 7523). Default: 8192 characters.</summary>
+    public int ClientAssertion { get; set; } = 8192;
+
     public int GrantType { get; set; } = 128;
 
     public int Scope { get; set; } = 2048;

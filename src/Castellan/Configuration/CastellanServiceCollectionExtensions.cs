@@ -61,6 +61,12 @@ public static class CastellanServiceCollectionExtensions
         // The client authentication methods, in the order they are asked and listed in discovery.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.ClientSecretBasic>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.ClientSecretPost>());
+        services.TryAddSingleton<Clients.Authentication.PrivateKeyJwt>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.PrivateKeyJwt>(
+            sp => sp.GetRequiredService<Clients.Authentication.PrivateKeyJwt>()));
+
+        // One-time values (client assertions' jti): in memory unless the application registers another cache.
+        Castellan.Security.CastellanSecurityServiceCollectionExtensions.AddCastellanReplayCache(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod>(Clients.Authentication.NoClientAuthentication.Instance));
         services.TryAddSingleton<Clients.Authentication.ClientRequestReader>();
         services.TryAddSingleton<Clients.Authentication.IClientJwksFetcher, Clients.Authentication.ClientJwksFetcher>();

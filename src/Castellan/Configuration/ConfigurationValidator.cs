@@ -7,7 +7,7 @@ namespace Castellan;
 internal static class ConfigurationValidator
 {
     private static readonly string[] BuiltInAuthenticationMethods =
-        [Protocol.ClientAuthenticationMethods.ClientSecretBasic, Protocol.ClientAuthenticationMethods.ClientSecretPost, Protocol.ClientAuthenticationMethods.None];
+        [Protocol.ClientAuthenticationMethods.ClientSecretBasic, Protocol.ClientAuthenticationMethods.ClientSecretPost, Protocol.ClientAuthenticationMethods.PrivateKeyJwt, Protocol.ClientAuthenticationMethods.None];
 
     private static void ValidateAuthenticationMethods(Client client, IReadOnlyCollection<string> registered, string label, List<string> errors)
     {
@@ -23,10 +23,16 @@ internal static class ConfigurationValidator
 
         foreach (var method in client.AllowedAuthenticationMethods.Where(m => m is Protocol.ClientAuthenticationMethods.ClientSecretBasic or Protocol.ClientAuthenticationMethods.ClientSecretPost))
         {
-            if (client.ClientSecrets.Count == 0)
+            if (!client.ClientSecrets.Any(s => s.Type == SecretTypes.SharedSecret))
             {
                 errors.Add($"{label}: authentication method '{method}' needs a shared secret in ClientSecrets.");
             }
+        }
+
+        if (client.AllowedAuthenticationMethods.Contains(Protocol.ClientAuthenticationMethods.PrivateKeyJwt)
+            && client.JwksUri is null && !client.ClientSecrets.Any(s => s.Type == SecretTypes.JsonWebKey))
+        {
+            errors.Add($"{label}: authentication method 'private_key_jwt' needs the client's public key: a JWK secret in ClientSecrets or a JwksUri.");
         }
     }
 
@@ -96,9 +102,9 @@ internal static class ConfigurationValidator
                 errors.Add($"{label}: allowed scope '{scope}' is neither an ApiScope nor an IdentityResource.");
             }
 
-            if (client.RequireClientSecret && client.ClientSecrets.Count == 0)
+            if (client.RequireClientSecret && client.ClientSecrets.Count == 0 && client.JwksUri is null)
             {
-                errors.Add($"{label} requires a client secret but has none; add one to ClientSecrets.");
+                errors.Add($"{label} requires a client secret but has none; add one to ClientSecrets (or a key: a JWK secret or JwksUri).");
             }
 
             if (client.AllowedGrantTypes.Contains(GrantTypes.ClientCredentials) && !client.RequireClientSecret)
@@ -301,6 +307,22 @@ internal static class ConfigurationValidator
         Span<byte> buffer = stackalloc byte[64];
         foreach (var secret in secrets)
         {
+            if (secret.Type == SecretTypes.JsonWebKey)
+            {
+                if (Clients.Authentication.PrivateKeyJwt.PublicKey(secret.Value ?? "") is null)
+                {
+                    errors.Add($"{label}: a JWK secret's Value is not a public RSA or EC key as JSON (a private key must never be configured: the client keeps it).");
+                }
+
+                continue;
+            }
+
+            if (secret.Type != SecretTypes.SharedSecret)
+            {
+                errors.Add($"{label}: secret type '{secret.Type}' is not supported; use '{SecretTypes.SharedSecret}' or '{SecretTypes.JsonWebKey}'.");
+                continue;
+            }
+
             if (!Convert.TryFromBase64String(secret.Value ?? "", buffer, out var written) || written != 32)
             {
                 errors.Add($"{label}: a secret's Value is not a base64 SHA-256 hash. Use Secret.FromPlainText(...) in code, or in configuration write the plain secret or 'sha256:' + the base64 hash.");

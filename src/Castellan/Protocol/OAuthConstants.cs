@@ -6,6 +6,8 @@ internal static class OAuthParameters
     public const string GrantType = "grant_type";
     public const string ClientId = "client_id";
     public const string ClientSecret = "client_secret";
+    public const string ClientAssertion = "client_assertion";
+    public const string ClientAssertionType = "client_assertion_type";
     public const string Scope = "scope";
     public const string Resource = "resource";
     public const string ResponseType = "response_type";
@@ -100,6 +102,10 @@ internal static class ClientAuthenticationMethods
     public const string ClientSecretBasic = "client_secret_basic";
     public const string ClientSecretPost = "client_secret_post";
     public const string None = "none";
+    public const string PrivateKeyJwt = "private_key_jwt";
+
+    /// <summary>RFC 7523 §2.2: the <c>client_assertion_type</c> of a JWT client assertion.</summary>
+    public const string JwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 }
 
 internal static class JwtClaimNames

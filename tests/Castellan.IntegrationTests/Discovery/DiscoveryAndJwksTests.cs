@@ -46,12 +46,13 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
     {
         using var json = await DiscoveryAsync();
         var root = json.RootElement;
-        string[] secretMethods = ["client_secret_basic", "client_secret_post"];
+        string[] provingMethods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+        string[] withNone = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"];
         // Public clients authenticate with none at the token endpoint and, for their own tokens, at revocation
-        // (RFC 7009 §2.1); introspection needs a secret.
-        Assert.Equal([.. secretMethods, "none"], Strings(root, "token_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
-        Assert.Equal(secretMethods, Strings(root, "introspection_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
-        Assert.Equal([.. secretMethods, "none"], Strings(root, "revocation_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
+        // (RFC 7009 §2.1); introspection needs a credential.
+        Assert.Equal(withNone, Strings(root, "token_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
+        Assert.Equal(provingMethods, Strings(root, "introspection_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
+        Assert.Equal(withNone, Strings(root, "revocation_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));
 
         Assert.Equal(new[] { "client_credentials", "authorization_code", "refresh_token", "password" }, Strings(root, "grant_types_supported"));
         Assert.Equal(new[] { "code" }, Strings(root, "response_types_supported"));
@@ -85,6 +86,7 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
             "id_token_signing_alg_values_supported",
             "introspection_endpoint",
             "introspection_endpoint_auth_methods_supported",
+            "introspection_endpoint_auth_signing_alg_values_supported",
             "introspection_signing_alg_values_supported",
             "issuer",
             "jwks_uri",
@@ -95,10 +97,12 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
             "response_types_supported",
             "revocation_endpoint",
             "revocation_endpoint_auth_methods_supported",
+            "revocation_endpoint_auth_signing_alg_values_supported",
             "scopes_supported",
             "subject_types_supported",
             "token_endpoint",
             "token_endpoint_auth_methods_supported",
+            "token_endpoint_auth_signing_alg_values_supported",
             "userinfo_endpoint",
         }, names);
 

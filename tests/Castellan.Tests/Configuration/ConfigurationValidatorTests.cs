@@ -48,7 +48,7 @@ public sealed class ConfigurationValidatorTests
 
         var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
 
-        Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'tls_client_auth_typo' is unknown; supported: client_secret_basic, client_secret_post, none.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'tls_client_auth_typo' is unknown; supported: client_secret_basic, client_secret_post, private_key_jwt, none.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'none' is for public clients", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Client 'c3': authentication method 'client_secret_post' needs a shared secret", StringComparison.Ordinal));
         Assert.DoesNotContain(errors, e => e.Contains("'client_secret_basic'", StringComparison.Ordinal));
@@ -70,6 +70,52 @@ public sealed class ConfigurationValidatorTests
         var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
 
         Assert.Equal(valid ? [] : [$"Client 'c1': JwksUri '{jwksUri}' must be an absolute https URL without a fragment."], errors);
+    }
+
+    [Fact]
+    public void A_jwk_secret_must_be_a_public_key_and_private_key_jwt_needs_one()
+    {
+        using var ecdsa = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var withPrivate = Microsoft.IdentityModel.Tokens.JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(ecdsa));
+        var publicOnly = Microsoft.IdentityModel.Tokens.JsonWebKeyConverter.ConvertFromECDsaSecurityKey(
+            new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(System.Security.Cryptography.ECDsa.Create(ecdsa.ExportParameters(false))));
+        var configuration = Valid();
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "leaky",
+            ClientSecrets = { new Secret { Type = SecretTypes.JsonWebKey, Value = System.Text.Json.JsonSerializer.Serialize(withPrivate) } },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        });
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "keyless",
+            ClientSecrets = { Secret.FromPlainText("s") },
+            AllowedAuthenticationMethods = { "private_key_jwt" },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        });
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "good",
+            ClientSecrets = { new Secret { Type = SecretTypes.JsonWebKey, Value = System.Text.Json.JsonSerializer.Serialize(publicOnly) } },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        });
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "odd",
+            ClientSecrets = { new Secret { Type = "X509Whatever", Value = "x" } },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        });
+
+        var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
+
+        Assert.Contains(errors, e => e.StartsWith("Client 'leaky': a JWK secret's Value is not a public RSA or EC key", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Client 'keyless': authentication method 'private_key_jwt' needs the client's public key", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Client 'odd': secret type 'X509Whatever' is not supported", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, e => e.Contains("'good'", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -34,8 +34,10 @@ internal abstract class SharedSecretMethod : IClientAuthenticationMethod
 
     public abstract Outcome<PresentedCredentials>? Read(ClientRequest request);
 
-    public bool Verify(PresentedCredentials presented, ClientModel? client, DateTimeOffset now)
-        => Matches(client?.SecretHashes, presented.Secret!, now) && client is not null;
+    public ValueTask<string?> VerifyAsync(PresentedCredentials presented, ClientModel? client, ClientRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+        => ValueTask.FromResult(Matches(client?.SecretHashes, presented.Secret!, now) && client is not null
+            ? null
+            : "the secret does not match any unexpired secret of the client");
 
     /// <summary>Against <see cref="SecretVerifier.Decoy"/> when there is nothing real to compare, so the work is the same.</summary>
     public static bool Matches((byte[] Hash, DateTimeOffset? Expiration)[]? stored, string presented, DateTimeOffset now)

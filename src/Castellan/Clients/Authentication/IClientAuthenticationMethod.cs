@@ -26,13 +26,16 @@ internal interface IClientAuthenticationMethod
     /// Whether <paramref name="presented"/> proves <paramref name="client"/>. Called with a null client too (unknown or
     /// disabled), so that the work done, and the time taken, does not tell those apart from a wrong secret.
     /// </summary>
-    bool Verify(PresentedCredentials presented, ClientModel? client, DateTimeOffset now);
+    /// <returns>Null when it does; otherwise why not, for the log (never for the caller).</returns>
+    ValueTask<string?> VerifyAsync(PresentedCredentials presented, ClientModel? client, ClientRequest request, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 /// <summary>What a request presents to authenticate its client, before anything is looked up.</summary>
 /// <param name="Method">The method that read them (its <see cref="IClientAuthenticationMethod.Name"/>).</param>
 /// <param name="Secret">The shared secret, for the secret methods.</param>
-internal sealed record PresentedCredentials(string ClientId, IClientAuthenticationMethod Method, string? Secret = null);
+/// <param name="Assertion">The client assertion, parsed but not yet validated, for the JWT methods.</param>
+internal sealed record PresentedCredentials(string ClientId, IClientAuthenticationMethod Method, string? Secret = null,
+    Microsoft.IdentityModel.JsonWebTokens.JsonWebToken? Assertion = null);
 
 /// <summary>The parts of a request the methods read: the <c>Authorization</c> header and the form.</summary>
 internal readonly record struct ClientRequest(HttpRequest Http, IFormCollection Form, InputLengthRestrictions Limits)

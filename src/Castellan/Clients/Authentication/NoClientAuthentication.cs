@@ -25,5 +25,6 @@ internal sealed class NoClientAuthentication : IClientAuthenticationMethod
         return id.Length > request.Limits.ClientId ? ProtocolError.InvalidClient : new PresentedCredentials(id, this);
     }
 
-    public bool Verify(PresentedCredentials presented, ClientModel? client, DateTimeOffset now) => client is { Client.RequireClientSecret: false };
+    public ValueTask<string?> VerifyAsync(PresentedCredentials presented, ClientModel? client, ClientRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+        => ValueTask.FromResult(client is { Client.RequireClientSecret: false } ? null : "the client requires authentication but sent none");
 }

@@ -61,11 +61,13 @@ internal sealed class DiscoveryEndpoint(
                 // RFC 8414 §2: the registered methods. Public clients (none) may use the token and revocation
                 // endpoints (RFC 7009 §2.1), not introspection.
                 WriteArray(writer, "token_endpoint_auth_methods_supported", clientMethods.Names(includeNone: true));
+                WriteAssertionAlgorithms(writer, "token_endpoint_auth_signing_alg_values_supported");
             }
 
             if (paths.EnableIntrospectionEndpoint)
             {
                 WriteArray(writer, "introspection_endpoint_auth_methods_supported", clientMethods.Names(includeNone: false));
+                WriteAssertionAlgorithms(writer, "introspection_endpoint_auth_signing_alg_values_supported");
 
                 // RFC 9701 §7: introspection responses as signed JWTs.
                 WriteArray(writer, "introspection_signing_alg_values_supported", [ring.DefaultAlgorithm]);
@@ -74,6 +76,7 @@ internal sealed class DiscoveryEndpoint(
             if (paths.EnableTokenRevocationEndpoint)
             {
                 WriteArray(writer, "revocation_endpoint_auth_methods_supported", clientMethods.Names(includeNone: true));
+                WriteAssertionAlgorithms(writer, "revocation_endpoint_auth_signing_alg_values_supported");
             }
 
             writer.WriteStartArray("scopes_supported");
@@ -157,6 +160,15 @@ internal sealed class DiscoveryEndpoint(
         }
     }
 
+
+    // RFC 8414 §2: the algorithms of the JWT methods (private_key_jwt), when one is registered.
+    private void WriteAssertionAlgorithms(Utf8JsonWriter writer, string name)
+    {
+        if (clientMethods.Methods.OfType<Clients.Authentication.PrivateKeyJwt>().FirstOrDefault() is { } jwt)
+        {
+            WriteArray(writer, name, jwt.Algorithms);
+        }
+    }
 
     private static void WriteArray(Utf8JsonWriter writer, string name, IEnumerable<string> values)
     {

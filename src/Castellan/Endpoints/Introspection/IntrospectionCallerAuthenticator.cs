@@ -25,7 +25,8 @@ internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, Cli
     public async ValueTask<Outcome<IntrospectionCaller>> AuthenticateAsync(HttpRequest request, IFormCollection form, ResourceIndex resources,
         CancellationToken cancellationToken)
     {
-        var read = reader.Read(new ClientRequest(request, form, _limits), allowNone: false);
+        var clientRequest = new ClientRequest(request, form, _limits);
+        var read = reader.Read(clientRequest, allowNone: false);
         if (read.IsError)
         {
             return read.Error!;
@@ -48,7 +49,8 @@ internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, Cli
 
         var client = await clients.FindClientByIdAsync(presented.ClientId, cancellationToken).ConfigureAwait(false);
         var model = client is { Enabled: true } ? ClientModel.For(client) : null;
-        var clientMatches = presented.Method.Verify(presented, model, now) && model is not null && model.AuthenticationMethods.Contains(presented.Method.Name);
+        var clientMatches = await presented.Method.VerifyAsync(presented, model, clientRequest, now, cancellationToken).ConfigureAwait(false) is null
+            && model is not null && model.AuthenticationMethods.Contains(presented.Method.Name);
 
         if (resourceMatches)
         {
