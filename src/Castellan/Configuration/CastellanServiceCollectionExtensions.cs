@@ -80,6 +80,9 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITokenGrantValidator, PasswordGrantValidator>());
         services.TryAddSingleton<TokenRequestValidator>();
         services.TryAddSingleton<TokenResponseGenerator>();
+        // RFC 9449 proofs at the token endpoint; TryAdd inside, so a validator or options of your own win.
+        Castellan.Security.CastellanSecurityServiceCollectionExtensions.AddCastellanDPoPProofValidator(services);
+        services.TryAddSingleton<TokenDPoPValidator>();
         services.TryAddSingleton<TokenEndpoint>();
         services.TryAddSingleton<DiscoveryEndpoint>();
         services.TryAddSingleton<JwksEndpoint>();

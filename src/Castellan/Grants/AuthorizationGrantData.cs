@@ -38,6 +38,9 @@ internal sealed record AuthorizationGrantData
 
     public string? Nonce { get; init; }
 
+    /// <summary>Refresh tokens only: the thumbprint of the DPoP key they are bound to (RFC 9449 §5), or null.</summary>
+    public string? DPoPKeyThumbprint { get; init; }
+
     public string Serialize() => JsonSerializer.Serialize(this, GrantDataJsonContext.Default.AuthorizationGrantData);
 
     public static AuthorizationGrantData? Deserialize(string json)

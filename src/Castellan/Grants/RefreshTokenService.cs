@@ -61,6 +61,14 @@ internal sealed class RefreshTokenService(IPersistedGrantStore grants, TimeProvi
                 writer.WriteNumber("exp", grant.Expiration.ToUnixTimeSeconds());
             }
 
+            if (data?.DPoPKeyThumbprint is { } jkt)
+            {
+                // RFC 9449 §6.2: the key the token is bound to.
+                writer.WriteStartObject("cnf");
+                writer.WriteString("jkt", jkt);
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 
@@ -87,6 +95,7 @@ internal sealed class RefreshTokenService(IPersistedGrantStore grants, TimeProvi
             Acr = user.Acr,
             Nonce = user.Nonce,
             AuthorizedAt = user.AuthorizedAt.ToUnixTimeSeconds(),
+            DPoPKeyThumbprint = user.DPoPKeyThumbprint,
         }.Serialize(),
     };
 

@@ -37,6 +37,13 @@ public sealed class Client
     /// </summary>
     public ICollection<string> AllowedAuthenticationMethods { get; set; } = new List<string>();
 
+    /// <summary>
+    /// Whether every token request of this client must carry a DPoP proof (RFC 9449 §5.2
+    /// <c>dpop_bound_access_tokens</c>), so it only ever gets DPoP-bound access tokens. Default: false, which still
+    /// binds the tokens of any request that sends a proof.
+    /// </summary>
+    public bool RequireDPoP { get; set; }
+
     /// <summary>Grant types the client may use, e.g. <see cref="GrantTypes.ClientCredentials"/>.</summary>
     public ICollection<string> AllowedGrantTypes { get; set; } = new List<string>();
 

@@ -15,9 +15,14 @@ internal sealed class ValidatedAccessToken
     {
         PayloadJson = payloadJson;
         IsReference = isReference;
-        TokenType = tokenType;
         using var document = JsonDocument.Parse(payloadJson);
         var root = document.RootElement;
+
+        // RFC 9449 §6.2: introspection reports a DPoP-bound access token (cnf.jkt) as token_type DPoP.
+        TokenType = tokenType == TokenTypes.Bearer && root.TryGetProperty("cnf", out var cnf) && cnf.ValueKind == JsonValueKind.Object
+            && cnf.TryGetProperty("jkt", out _)
+            ? Castellan.Security.DPoPConstants.TokenType
+            : tokenType;
         ClientId = root.TryGetProperty(JwtClaimNames.ClientId, out var clientId) ? clientId.GetString() : null;
         Issuer = root.TryGetProperty(JwtClaimNames.Issuer, out var iss) ? iss.GetString() : null;
         Expiration = root.TryGetProperty(JwtClaimNames.Expires, out var exp) && exp.TryGetInt64(out var seconds)
@@ -44,7 +49,7 @@ internal sealed class ValidatedAccessToken
 
     public bool IsReference { get; }
 
-    /// <summary>What introspection reports as <c>token_type</c>: <c>Bearer</c>, or <c>refresh_token</c> for a refresh token.</summary>
+    /// <summary>What introspection reports as <c>token_type</c>: <c>Bearer</c>, <c>DPoP</c> for a DPoP-bound access token, or <c>refresh_token</c> for a refresh token.</summary>
     public string TokenType { get; }
 
     public string? ClientId { get; }

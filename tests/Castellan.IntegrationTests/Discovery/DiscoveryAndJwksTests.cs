@@ -79,6 +79,7 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
             "backchannel_logout_supported",
             "claims_supported",
             "code_challenge_methods_supported",
+            "dpop_signing_alg_values_supported",
             "end_session_endpoint",
             "frontchannel_logout_session_supported",
             "frontchannel_logout_supported",
@@ -109,7 +110,7 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
         foreach (var unsupported in new[]
                  {
                      "device_authorization_endpoint", "pushed_authorization_request_endpoint", "registration_endpoint",
-                     "dpop_signing_alg_values_supported", "mtls_endpoint_aliases", "check_session_iframe",
+                     "mtls_endpoint_aliases", "check_session_iframe",
                  })
         {
             Assert.DoesNotContain(unsupported, names);

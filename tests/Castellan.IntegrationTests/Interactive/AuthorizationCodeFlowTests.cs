@@ -25,7 +25,7 @@ public sealed class AuthorizationCodeFlowTests : TokenServerTest
     }
 
     internal static Task<TokenResponse> RedeemAsync(HttpClient http, string code, AuthorizeRequestBuilder request, string clientId = InteractiveServer.WebClientId,
-        string? secret = InteractiveServer.WebSecret, string redirectUri = InteractiveServer.RedirectUri)
+        string? secret = InteractiveServer.WebSecret, string redirectUri = InteractiveServer.RedirectUri, string? dpopProof = null)
         => http.RequestAuthorizationCodeTokenAsync(new AuthorizationCodeTokenRequest
         {
             Address = "connect/token",
@@ -34,6 +34,7 @@ public sealed class AuthorizationCodeFlowTests : TokenServerTest
             Code = code,
             RedirectUri = redirectUri,
             CodeVerifier = request.Verifier,
+            DPoPProofToken = dpopProof,
         });
 
     [Fact]

@@ -23,6 +23,7 @@ internal sealed class DiscoveryEndpoint(
     KeyRingProvider keys,
     TokenRequestValidator tokenRequestValidator,
     Clients.Authentication.ClientRequestReader clientMethods,
+    Security.DPoPProofValidator dpop,
     IOptions<CastellanOptions> options,
     ILogger<DiscoveryEndpoint> logger)
 {
@@ -62,6 +63,9 @@ internal sealed class DiscoveryEndpoint(
                 // endpoints (RFC 7009 §2.1), not introspection.
                 WriteArray(writer, "token_endpoint_auth_methods_supported", clientMethods.Names(includeNone: true));
                 WriteAssertionAlgorithms(writer, "token_endpoint_auth_signing_alg_values_supported");
+
+                // RFC 9449 §5.1: the proof algorithms the token endpoint accepts.
+                WriteArray(writer, Security.DPoPConstants.SigningAlgorithmsSupported, dpop.SupportedAlgorithms);
             }
 
             if (paths.EnableIntrospectionEndpoint)

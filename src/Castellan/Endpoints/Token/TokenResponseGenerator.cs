@@ -70,6 +70,7 @@ internal sealed class TokenResponseGenerator(
             AllowedSigningAlgorithms = request.Resources.AllowedSigningAlgorithms,
             Claims = claims,
             GrantFamilyId = user?.User.FamilyId,
+            Confirmation = request.DPoPKeyThumbprint is { } jkt ? DPoPConfirmation(jkt) : null,
         };
 
         string? token;
@@ -89,7 +90,11 @@ internal sealed class TokenResponseGenerator(
             return NoKeyForAlgorithm;
         }
 
-        var response = new TokenResponse(token, client.AccessTokenLifetime, JwtAccessTokenCreator.JoinScopes(request.Resources.Scopes));
+        var response = new TokenResponse(token, client.AccessTokenLifetime, JwtAccessTokenCreator.JoinScopes(request.Resources.Scopes))
+        {
+            // RFC 9449 §5: token_type DPoP tells the client the token is bound and must be sent with proofs.
+            TokenType = request.DPoPKeyThumbprint is null ? TokenTypes.Bearer : Castellan.Security.DPoPConstants.TokenType,
+        };
         if (user is null)
         {
             return response;
@@ -128,7 +133,12 @@ internal sealed class TokenResponseGenerator(
         var refreshToken = user.RefreshToken;
         if (user.CreateRefreshToken)
         {
-            refreshToken = await refreshTokens.CreateAsync(client, user.User, cancellationToken).ConfigureAwait(false);
+            // RFC 9449 §5: a public client's refresh token is bound to the proof's key, since it has no other
+            // sender constraint; a confidential client's is already bound to its client authentication.
+            var grant = request.DPoPKeyThumbprint is { } boundKey && !client.RequireClientSecret
+                ? user.User with { DPoPKeyThumbprint = boundKey }
+                : user.User;
+            refreshToken = await refreshTokens.CreateAsync(client, grant, cancellationToken).ConfigureAwait(false);
         }
 
         if (request is ValidatedAuthorizationCodeRequest code && (refreshToken is not null || client.AccessTokenType == AccessTokenType.Reference)
@@ -142,4 +152,7 @@ internal sealed class TokenResponseGenerator(
 
         return response with { IdToken = idToken, RefreshToken = refreshToken };
     }
+
+    /// <summary>RFC 9449 §6.1: <c>{"jkt":"..."}</c>. A thumbprint is base64url, so it needs no JSON escaping.</summary>
+    private static string DPoPConfirmation(string thumbprint) => "{\"jkt\":\"" + thumbprint + "\"}";
 }

@@ -19,6 +19,12 @@ internal abstract record ValidatedTokenRequest(ValidatedClient Client, string Is
 
     /// <summary>The user's session at the token service (<c>sid</c>); null where no user is involved.</summary>
     public virtual string? SessionId => null;
+
+    /// <summary>
+    /// The thumbprint of the DPoP proof's key the access token is bound to (<c>cnf.jkt</c>, RFC 9449 §6.1); null
+    /// for a bearer token.
+    /// </summary>
+    public string? DPoPKeyThumbprint { get; init; }
 }
 
 /// <summary>RFC 6749 §4.4: the client acting on its own behalf.</summary>
@@ -56,6 +62,12 @@ internal sealed record UserGrant
     /// <summary>Every scope the grant holds (a refresh may narrow the access token below it, never the grant).</summary>
     public required IReadOnlyList<string> GrantedScopes { get; init; }
 
+    /// <summary>
+    /// The key thumbprint the grant's refresh tokens are bound to (RFC 9449 §5: refresh tokens of public clients);
+    /// null when they are not bound.
+    /// </summary>
+    public string? DPoPKeyThumbprint { get; init; }
+
     /// <summary>The grant a stored code or refresh token continues.</summary>
     public static UserGrant From(Stores.PersistedGrant grant, string subjectId, string familyId, Castellan.Grants.AuthorizationGrantData data) => new()
     {
@@ -69,6 +81,7 @@ internal sealed record UserGrant
         AuthorizedAt = DateTimeOffset.FromUnixTimeSeconds(data.AuthorizedAt),
         ResourceIndicators = data.ResourceIndicators,
         GrantedScopes = data.Scopes,
+        DPoPKeyThumbprint = data.DPoPKeyThumbprint,
     };
 }
 

@@ -27,6 +27,12 @@ internal interface ITokenGrantValidator
 /// <summary>What every grant validator gets: the parsed form, the authenticated client, the resources in force.</summary>
 internal sealed record TokenRequestContext(IFormCollection Form, ValidatedClient Client, string Issuer, ResourceIndex Resources)
 {
+    /// <summary>
+    /// The RFC 7638 thumbprint of the key of the request's valid DPoP proof (RFC 9449 §5); null without a proof.
+    /// Grants that continue a key-bound grant (refresh tokens of public clients) compare it with their binding.
+    /// </summary>
+    public string? DPoPKeyThumbprint { get; init; }
+
     /// <summary>A parameter's value, or null when absent or empty (RFC 6749 §3.1: empty means omitted).</summary>
     public string? Parameter(string name)
     {

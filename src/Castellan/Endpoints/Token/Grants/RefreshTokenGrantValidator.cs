@@ -63,6 +63,17 @@ internal sealed partial class RefreshTokenGrantValidator(
             return Fail($"refresh token of client '{grant.ClientId}' presented by client '{client.ClientId}'");
         }
 
+        // RFC 9449 §5: a refresh token bound to a key (one issued to a public client with a proof) is usable only
+        // with a proof from that same key. The RFC names no error code for this; the token is invalid for this
+        // request just as one bound to another client is (RFC 6749 §5.2 invalid_grant). Checked before the replay
+        // detection below, so someone holding a stolen token but not the key cannot revoke the family with it.
+        if (data.DPoPKeyThumbprint is { } bound && !string.Equals(bound, context.DPoPKeyThumbprint, StringComparison.Ordinal))
+        {
+            return Fail(context.DPoPKeyThumbprint is null
+                ? "DPoP-bound refresh token presented without a DPoP proof"
+                : "DPoP-bound refresh token presented with a proof from another key");
+        }
+
         if (grant.ConsumedTime is { } consumed && !WithinGrace(client, consumed, now))
         {
             return await ReplayedAsync(grant, client.ClientId, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,322 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Castellan.IntegrationTests.Infrastructure;
+using Castellan.IntegrationTests.Interactive;
+using Castellan.Security;
+using Duende.IdentityModel.Client;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Castellan.IntegrationTests.TokenEndpoint;
+
+/// <summary>
+/// DPoP at the token endpoint (RFC 9449 §5): a valid proof binds the access token to its key (<c>cnf.jkt</c>,
+/// <c>token_type</c> DPoP), a bad one is <c>invalid_dpop_proof</c>, and a public client's refresh token only works
+/// with the key it was issued with. Proofs are built with <see cref="JsonWebTokenHandler"/>, as a client would.
+/// </summary>
+public sealed class DPoPTokenTests : IAsyncLifetime
+{
+    private const string RequireDPoPClientId = "dpop-required";
+
+    private readonly TempDirectory _root = new();
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly ECDsa _otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private TestApp _server = null!;
+    private HttpClient _http = null!;
+
+    private string TokenEndpointUrl => _server.BaseAddress + "/connect/token";
+
+    public async Task InitializeAsync()
+    {
+        _server = await InteractiveServer.StartAsync(_root, time: _time, configure: c => c.AddInMemoryClients(
+        [
+            new Client
+            {
+                ClientId = RequireDPoPClientId,
+                ClientSecrets = { Secret.FromPlainText(TokenServer.ClientSecret) },
+                AllowedGrantTypes = { GrantTypes.ClientCredentials },
+                AllowedScopes = { "api1" },
+                RequireDPoP = true,
+            },
+        ]));
+        _http = _server.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+        _root.Dispose();
+        _key.Dispose();
+        _otherKey.Dispose();
+    }
+
+    /// <summary>The public JWK of <paramref name="key"/>, as the proof's <c>jwk</c> header carries it.</summary>
+    private static JsonWebKey PublicJwk(ECDsa key)
+    {
+        var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(key));
+        jwk.D = null;
+        return jwk;
+    }
+
+    private static Dictionary<string, object> JwkHeader(ECDsa key, bool includePrivate = false)
+    {
+        var parameters = key.ExportParameters(includePrivate);
+        var jwk = new Dictionary<string, object>
+        {
+            ["kty"] = "EC",
+            ["crv"] = "P-256",
+            ["x"] = Base64UrlEncoder.Encode(parameters.Q.X),
+            ["y"] = Base64UrlEncoder.Encode(parameters.Q.Y),
+        };
+        if (includePrivate)
+        {
+            jwk["d"] = Base64UrlEncoder.Encode(parameters.D);
+        }
+
+        return jwk;
+    }
+
+    private string Proof(ECDsa? key = null, string? htu = null, string htm = "POST", DateTimeOffset? iat = null, string? jti = null,
+        bool privateKeyInJwk = false)
+    {
+        key ??= _key;
+        var payload = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["jti"] = jti ?? Guid.NewGuid().ToString("N"),
+            ["htm"] = htm,
+            ["htu"] = htu ?? TokenEndpointUrl,
+            ["iat"] = (iat ?? _time.GetUtcNow()).ToUnixTimeSeconds(),
+        });
+        var header = new Dictionary<string, object> { ["typ"] = DPoPConstants.ProofType, ["jwk"] = JwkHeader(key, privateKeyInJwk) };
+        return new JsonWebTokenHandler().CreateToken(payload, new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256), header);
+    }
+
+    /// <summary>A proof whose header and signature are whatever the test says: for algorithms a real library refuses to make.</summary>
+    private string UnsignedProof(string alg, Func<string, string> sign)
+    {
+        var header = Base64UrlEncoder.Encode(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["typ"] = DPoPConstants.ProofType,
+            ["alg"] = alg,
+            ["jwk"] = JwkHeader(_key),
+        }));
+        var payload = Base64UrlEncoder.Encode(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["htm"] = "POST",
+            ["htu"] = TokenEndpointUrl,
+            ["iat"] = _time.GetUtcNow().ToUnixTimeSeconds(),
+        }));
+        var signingInput = header + "." + payload;
+        return signingInput + "." + sign(signingInput);
+    }
+
+    private Task<TokenResponse> ClientCredentialsAsync(string? proof, string clientId = TokenServer.ClientId)
+        => _http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        {
+            Address = "connect/token",
+            ClientId = clientId,
+            ClientSecret = TokenServer.ClientSecret,
+            Scope = "api1",
+            DPoPProofToken = proof,
+        });
+
+    private static void AssertError(TokenResponse response, string error)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.HttpStatusCode);
+        Assert.Equal(error, response.Error);
+        Assert.False(string.IsNullOrEmpty(response.ErrorDescription));
+    }
+
+    private static string? Jkt(string accessToken)
+    {
+        using var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(new JsonWebToken(accessToken).EncodedPayload));
+        return payload.RootElement.TryGetProperty("cnf", out var cnf) ? cnf.GetProperty("jkt").GetString() : null;
+    }
+
+    [Fact]
+    public async Task Client_credentials_with_a_proof_gets_a_DPoP_token_bound_to_the_key()
+    {
+        var response = await ClientCredentialsAsync(Proof());
+
+        Assert.False(response.IsError, response.Error + " " + response.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, response.TokenType);
+        Assert.Equal(JwkThumbprint.ComputeSha256Base64Url(PublicJwk(_key)), Jkt(response.AccessToken!));
+    }
+
+    [Fact]
+    public async Task Client_credentials_without_a_proof_gets_a_bearer_token_without_cnf()
+    {
+        var response = await ClientCredentialsAsync(proof: null);
+
+        Assert.False(response.IsError, response.Error);
+        Assert.Equal("Bearer", response.TokenType);
+        Assert.Null(Jkt(response.AccessToken!));
+    }
+
+    [Fact]
+    public async Task Client_requiring_DPoP_without_a_proof_is_invalid_request()
+        => AssertError(await ClientCredentialsAsync(proof: null, RequireDPoPClientId), "invalid_request");
+
+    [Fact]
+    public async Task Client_requiring_DPoP_with_a_proof_gets_a_DPoP_token()
+    {
+        var response = await ClientCredentialsAsync(Proof(), RequireDPoPClientId);
+        Assert.False(response.IsError, response.Error + " " + response.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, response.TokenType);
+    }
+
+    [Fact]
+    public async Task Proof_for_another_uri_is_invalid_dpop_proof()
+        => AssertError(await ClientCredentialsAsync(Proof(htu: _server.BaseAddress + "/connect/introspect")), DPoPConstants.InvalidDPoPProof);
+
+    [Fact]
+    public async Task Proof_for_another_method_is_invalid_dpop_proof()
+        => AssertError(await ClientCredentialsAsync(Proof(htm: "GET")), DPoPConstants.InvalidDPoPProof);
+
+    [Fact]
+    public async Task Replayed_proof_is_invalid_dpop_proof()
+    {
+        var proof = Proof();
+        Assert.False((await ClientCredentialsAsync(proof)).IsError);
+        AssertError(await ClientCredentialsAsync(proof), DPoPConstants.InvalidDPoPProof);
+    }
+
+    [Fact]
+    public async Task Stale_and_future_proofs_are_invalid_dpop_proof()
+    {
+        AssertError(await ClientCredentialsAsync(Proof(iat: _time.GetUtcNow().AddMinutes(-5))), DPoPConstants.InvalidDPoPProof);
+        AssertError(await ClientCredentialsAsync(Proof(iat: _time.GetUtcNow().AddMinutes(5))), DPoPConstants.InvalidDPoPProof);
+    }
+
+    [Fact]
+    public async Task Proof_with_alg_none_is_invalid_dpop_proof()
+        => AssertError(await ClientCredentialsAsync(UnsignedProof("none", _ => "")), DPoPConstants.InvalidDPoPProof);
+
+    [Fact]
+    public async Task Proof_signed_with_HS256_is_invalid_dpop_proof()
+    {
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var proof = UnsignedProof("HS256", input => Base64UrlEncoder.Encode(HMACSHA256.HashData(secret, Encoding.ASCII.GetBytes(input))));
+        AssertError(await ClientCredentialsAsync(proof), DPoPConstants.InvalidDPoPProof);
+    }
+
+    [Fact]
+    public async Task Proof_with_a_private_key_in_jwk_is_invalid_dpop_proof()
+        => AssertError(await ClientCredentialsAsync(Proof(privateKeyInJwk: true)), DPoPConstants.InvalidDPoPProof);
+
+    [Fact]
+    public async Task Garbage_in_the_DPoP_header_is_invalid_dpop_proof()
+        => AssertError(await ClientCredentialsAsync("not-a-jwt"), DPoPConstants.InvalidDPoPProof);
+
+    [Fact]
+    public async Task Two_proofs_in_the_DPoP_header_are_invalid_dpop_proof()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = TokenServer.ClientId,
+                ["client_secret"] = TokenServer.ClientSecret,
+            }),
+        };
+        request.Headers.TryAddWithoutValidation(DPoPConstants.HeaderName, [Proof(), Proof()]);
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(DPoPConstants.InvalidDPoPProof, body.RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Reference_token_introspection_returns_cnf_and_token_type_DPoP()
+    {
+        var tokens = await ClientCredentialsAsync(Proof(), TokenServer.ReferenceClientId);
+        Assert.False(tokens.IsError, tokens.Error + " " + tokens.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, tokens.TokenType);
+
+        var introspection = await _http.IntrospectTokenAsync(new TokenIntrospectionRequest
+        {
+            Address = "connect/introspect",
+            ClientId = "api1",
+            ClientSecret = TokenServer.Api1Secret,
+            Token = tokens.AccessToken!,
+        });
+        Assert.True(introspection.IsActive, introspection.Raw);
+        var json = introspection.Json!.Value;
+        Assert.Equal(JwkThumbprint.ComputeSha256Base64Url(PublicJwk(_key)), json.GetProperty("cnf").GetProperty("jkt").GetString());
+        Assert.Equal(DPoPConstants.TokenType, json.GetProperty("token_type").GetString());
+    }
+
+    private async Task<TokenResponse> SignInWithProofAsync(string clientId)
+    {
+        using var browser = new BrowserSession(_server);
+        var (redirect, secret) = clientId == InteractiveServer.SpaClientId
+            ? ("https://spa.example/callback", (string?)null)
+            : (InteractiveServer.RedirectUri, InteractiveServer.WebSecret);
+        var (code, request) = await AuthorizationCodeFlowTests.SignInAndGetCodeAsync(browser, clientId, "openid api1 offline_access", redirect);
+        var tokens = await AuthorizationCodeFlowTests.RedeemAsync(_http, code, request, clientId, secret, redirect, Proof());
+        Assert.False(tokens.IsError, tokens.Error + " " + tokens.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, tokens.TokenType);
+        Assert.NotNull(tokens.RefreshToken);
+        return tokens;
+    }
+
+    private Task<TokenResponse> RefreshAsync(string clientId, string refreshToken, string? proof)
+        => _http.RequestRefreshTokenAsync(new RefreshTokenRequest
+        {
+            Address = "connect/token",
+            ClientId = clientId,
+            ClientSecret = clientId == InteractiveServer.SpaClientId ? null : InteractiveServer.WebSecret,
+            RefreshToken = refreshToken,
+            DPoPProofToken = proof,
+        });
+
+    [Fact]
+    public async Task Public_client_refreshes_with_the_same_key()
+    {
+        var first = await SignInWithProofAsync(InteractiveServer.SpaClientId);
+
+        var second = await RefreshAsync(InteractiveServer.SpaClientId, first.RefreshToken!, Proof());
+        Assert.False(second.IsError, second.Error + " " + second.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, second.TokenType);
+        Assert.Equal(JwkThumbprint.ComputeSha256Base64Url(PublicJwk(_key)), Jkt(second.AccessToken!));
+
+        // The rotated refresh token is bound to the same key.
+        AssertError(await RefreshAsync(InteractiveServer.SpaClientId, second.RefreshToken!, Proof(_otherKey)), "invalid_grant");
+        Assert.False((await RefreshAsync(InteractiveServer.SpaClientId, second.RefreshToken!, Proof())).IsError);
+    }
+
+    [Fact]
+    public async Task Public_client_refresh_with_another_key_or_no_proof_is_invalid_grant()
+    {
+        var tokens = await SignInWithProofAsync(InteractiveServer.SpaClientId);
+
+        AssertError(await RefreshAsync(InteractiveServer.SpaClientId, tokens.RefreshToken!, Proof(_otherKey)), "invalid_grant");
+        AssertError(await RefreshAsync(InteractiveServer.SpaClientId, tokens.RefreshToken!, proof: null), "invalid_grant");
+
+        // Refused before rotation: the token still works with its key.
+        Assert.False((await RefreshAsync(InteractiveServer.SpaClientId, tokens.RefreshToken!, Proof())).IsError);
+    }
+
+    [Fact]
+    public async Task Confidential_client_refresh_token_is_not_bound_but_the_new_access_token_is()
+    {
+        var tokens = await SignInWithProofAsync(InteractiveServer.WebClientId);
+
+        var withOtherKey = await RefreshAsync(InteractiveServer.WebClientId, tokens.RefreshToken!, Proof(_otherKey));
+        Assert.False(withOtherKey.IsError, withOtherKey.Error + " " + withOtherKey.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, withOtherKey.TokenType);
+        Assert.Equal(JwkThumbprint.ComputeSha256Base64Url(PublicJwk(_otherKey)), Jkt(withOtherKey.AccessToken!));
+
+        var withoutProof = await RefreshAsync(InteractiveServer.WebClientId, withOtherKey.RefreshToken!, proof: null);
+        Assert.False(withoutProof.IsError, withoutProof.Error);
+        Assert.Equal("Bearer", withoutProof.TokenType);
+        Assert.Null(Jkt(withoutProof.AccessToken!));
+    }
+}
