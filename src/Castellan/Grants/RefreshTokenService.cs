@@ -61,14 +61,6 @@ internal sealed class RefreshTokenService(IPersistedGrantStore grants, TimeProvi
                 writer.WriteNumber("exp", grant.Expiration.ToUnixTimeSeconds());
             }
 
-            if (data?.DPoPKeyThumbprint is { } jkt)
-            {
-                // RFC 9449 §6.2: the key the token is bound to.
-                writer.WriteStartObject("cnf");
-                writer.WriteString("jkt", jkt);
-                writer.WriteEndObject();
-            }
-
             writer.WriteEndObject();
         }
 
