@@ -234,6 +234,28 @@ public sealed class DPoPTokenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Htu_is_the_token_endpoint_under_the_configured_issuer_not_the_host_the_request_used()
+    {
+        using var root = new TempDirectory();
+        await using var server = await TokenServer.StartAsync(root, time: _time, options: o => o.IssuerUri = "https://login.example.com/");
+        using var http = server.CreateClient();
+        Task<TokenResponse> RequestAsync(string htu) => http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        {
+            Address = "connect/token",
+            ClientId = TokenServer.ClientId,
+            ClientSecret = TokenServer.ClientSecret,
+            Scope = "api1",
+            DPoPProofToken = Proof(htu: htu),
+        });
+
+        // The client reached the server over loopback, but knows it by its issuer (a proxy in front, say).
+        AssertError(await RequestAsync(server.BaseAddress + "/connect/token"), DPoPConstants.InvalidDPoPProof);
+        var response = await RequestAsync("https://LOGIN.example.com:443/connect/token");
+        Assert.False(response.IsError, response.Error + " " + response.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, response.TokenType);
+    }
+
+    [Fact]
     public async Task Reference_token_introspection_returns_cnf_and_token_type_DPoP()
     {
         var tokens = await ClientCredentialsAsync(Proof(), TokenServer.ReferenceClientId);
