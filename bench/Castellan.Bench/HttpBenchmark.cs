@@ -22,13 +22,24 @@ internal static class HttpBenchmark
     private static readonly string[] ReferenceVariants = ["castellan-ref", "castellan-ref-sqlite", "castellan-ref-pg"];
     // Token requests that spend a single-use grant each: refresh (rotated) and code redemption, from pools seeded before each run.
     private static readonly string[] GrantVariants = ["castellan-refresh", "castellan-refresh-sqlite", "castellan-refresh-pg", NodePeer.RefreshVariant, "castellan-code", NodePeer.CodeVariant];
+    // The client-credentials request of castellan-rs256 with a DPoP proof (RFC 9449): each request a proof of its own.
+    private static readonly string[] DPoPVariants = ["castellan-dpop"];
     private static readonly string[] ApiVariants = ["api-none", "api-verify", "api-jwtbearer", "api-castellan", "api-castellan-nocache", "api-castellan-ref-nocache", "api-castellan-ref-cache"];
 
     private sealed record Settings(int Duration, int Warmup, int Connections, int Threads, HashSet<string>? Only);
 
-    /// <summary>A pool of single-use grants: which kind the server seeds, and the form body each handle goes into.</summary>
-    private sealed record GrantPool(string Kind, string BodyPrefix, string BodySuffix, string[] Expect)
+    /// <summary>
+    /// A pool of single-use grants: which kind the server seeds, and the form body each handle goes into. With
+    /// <see cref="Header"/>, each entry goes into that header instead, the body is <see cref="BodyPrefix"/> alone, and
+    /// the entries are made by the bench itself (DPoP proofs) rather than seeded by the server.
+    /// </summary>
+    private sealed record GrantPool(string Kind, string BodyPrefix, string BodySuffix, string[] Expect, string? Header = null, string? BasicHeader = null)
     {
+        public static GrantPool DPoP { get; } = new("dpop", "grant_type=client_credentials&scope=api1", "", ["access_token", "\"DPoP\""], "DPoP", BenchSetup.BasicHeader);
+
+        /// <summary>The client's Basic header: the user-flow client's unless the pool names another.</summary>
+        public string Authorization => BasicHeader ?? BenchSetup.WebBasicHeader;
+
         public static GrantPool For(string variant) => variant.Contains("-refresh", StringComparison.Ordinal)
             ? new("refresh", "grant_type=refresh_token&refresh_token=", "", ["access_token", "refresh_token"])
             : new("code", "grant_type=authorization_code&code=",
@@ -97,6 +108,17 @@ internal static class HttpBenchmark
                 foreach (var variant in GrantVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
                 {
                     results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", null, settings, null, GrantPool.For(variant), work.FullName, databases);
+                    Print(results[variant]);
+                }
+            }
+
+            if (DPoPVariants.Any(v => settings.Only is null || settings.Only.Contains(v)))
+            {
+                Console.WriteLine();
+                Console.WriteLine("DPoP variant: the castellan-rs256 request with a DPoP header, an ES256 proof with a jti of its own per request (made by the bench before each phase); the answer must say token_type DPoP.");
+                foreach (var variant in DPoPVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
+                {
+                    results[variant] = await MeasureAsync(variant, keyPem, null, "/connect/token", null, settings, null, GrantPool.DPoP, work.FullName, databases);
                     Print(results[variant]);
                 }
             }
@@ -219,6 +241,15 @@ internal static class HttpBenchmark
     /// </summary>
     private static async Task<string> SeedPoolAsync(string variant, int port, GrantPool pool, int count, string work, Settings settings)
     {
+        if (pool.Header is not null)
+        {
+            var proofs = Path.Combine(work, $"{variant}-pool.txt");
+            await File.WriteAllLinesAsync(proofs, DPoPProofs.Create(count, "POST", $"http://127.0.0.1:{port}/connect/token"));
+            return await WriteScriptAsync(work, $"{variant}.lua", "POST", pool.BodyPrefix,
+                [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", pool.Authorization)], pool.Expect,
+                (proofs, pool.BodyPrefix, pool.BodySuffix, settings.Threads, pool.Header));
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         using var response = await http.PostAsync($"http://127.0.0.1:{port}/bench/seed?kind={pool.Kind}&count={count}", null);
         var handles = await response.Content.ReadAsStringAsync();
@@ -230,8 +261,8 @@ internal static class HttpBenchmark
         var file = Path.Combine(work, $"{variant}-pool.txt");
         await File.WriteAllTextAsync(file, handles);
         return await WriteScriptAsync(work, $"{variant}.lua", "POST", null,
-            [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", BenchSetup.WebBasicHeader)], pool.Expect,
-            (file, pool.BodyPrefix, pool.BodySuffix, settings.Threads));
+            [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", pool.Authorization)], pool.Expect,
+            (file, pool.BodyPrefix, pool.BodySuffix, settings.Threads, null));
     }
 
     private static Process StartChild(string variant, int port, string keyPem, string? authority, string? database = null)
@@ -341,7 +372,7 @@ internal static class HttpBenchmark
     /// share ran out sends a handle the server does not know (an error) and is counted as exhausted.
     /// </summary>
     private static async Task<string> WriteScriptAsync(string directory, string name, string method, string? body, (string Name, string Value)[] headers, string[] expect,
-        (string File, string Prefix, string Suffix, int Threads)? pool = null)
+        (string File, string Prefix, string Suffix, int Threads, string? Header)? pool = null)
     {
         var lua = new StringBuilder();
         lua.AppendLine(CultureInfo.InvariantCulture, $"wrk.method = \"{method}\"");
@@ -375,7 +406,9 @@ internal static class HttpBenchmark
                   used = used + 1
                   local handle = pool[used]
                   if handle == nil then exhausted = exhausted + 1; handle = "exhausted" end
-                  return wrk.format(nil, nil, nil, "{{p.Prefix}}" .. handle .. "{{p.Suffix}}")
+                  {{(p.Header is null
+                      ? $"return wrk.format(nil, nil, nil, \"{p.Prefix}\" .. handle .. \"{p.Suffix}\")"
+                      : $"local h = {{}}; for k, v in pairs(wrk.headers) do h[k] = v end; h[\"{p.Header}\"] = handle; return wrk.format(nil, nil, h, wrk.body)")}}
                 end
                 """);
         }
@@ -524,6 +557,8 @@ internal static class HttpBenchmark
         Ratio("castellan-refresh-pg / castellan-refresh (CPU, with PostgreSQL)", "castellan-refresh-pg", "castellan-refresh", metric: r => r.CpuMicrosPerRequest);
 
         Ratio("castellan-refresh / castellan-rs256 (client_credentials)", "castellan-refresh", "castellan-rs256", 0.80);
+        Ratio("castellan-dpop / castellan-rs256 (client_credentials, ES256 proofs)", "castellan-dpop", "castellan-rs256", 0.80);
+        Ratio("castellan-dpop / castellan-rs256 (CPU per token)", "castellan-dpop", "castellan-rs256", metric: r => r.CpuMicrosPerRequest);
         Ratio("castellan-refresh / node-refresh (tokens/s)", "castellan-refresh", NodePeer.RefreshVariant, 2.00);
         Ratio("castellan-code / node-code (tokens/s)", "castellan-code", NodePeer.CodeVariant, 2.00);
         Ratio("castellan-code / castellan-rs256 (client_credentials)", "castellan-code", "castellan-rs256");

@@ -40,8 +40,15 @@ internal static class CastellanServer
         CastellanGrantPool.WebClient,
     ];
 
-    public static Func<WebApplication, Task> Configure(WebApplicationBuilder builder, string keyPem, string issuer, bool es256, BenchStorage? storage = null)
+    /// <param name="dpop">DPoP proofs on every request: the replay cache holds each proof's jti for a minute, so it is
+    /// given room for a minute of this machine's rate (an operator sizes <see cref="Castellan.Security.ReplayCacheOptions.MaxEntries"/> the same way).</param>
+    public static Func<WebApplication, Task> Configure(WebApplicationBuilder builder, string keyPem, string issuer, bool es256, BenchStorage? storage = null, bool dpop = false)
     {
+        if (dpop)
+        {
+            builder.Services.Configure<Castellan.Security.ReplayCacheOptions>(o => o.MaxEntries = 2_000_000);
+        }
+
         var castellan = builder.Services.AddCastellan(o => o.IssuerUri = issuer)
             .AddTestUsers([new TestUser { SubjectId = BenchSetup.SubjectId, Username = BenchSetup.SubjectId, Password = BenchSetup.SubjectId }]);
         if (storage is null)
