@@ -245,6 +245,64 @@ public sealed class PrivateKeyJwtTests : IAsyncLifetime
             "the assertion is not valid");
     }
 
+    public static TheoryData<string> HostileAssertions => new()
+    {
+        "x",
+        "a.b.c",
+        "...",
+        "eyJhbGciOiJub25lIn0.e30.",
+        "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOlsiYSJdLCJzdWIiOnt9fQ.c2ln",
+        "eyJhbGciOiJFUzI1NiJ9.bm90IGpzb24.c2ln",
+        "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqd3QtaW5saW5lIiwic3ViIjoiand0LWlubGluZSIsImV4cCI6IjE3In0.c2ln",
+        "eyJhbGciOiJFUzI1NiIsImtpZCI6eyJhIjoxfX0.eyJpc3MiOiJqd3QtaW5saW5lIiwic3ViIjoiand0LWlubGluZSJ9.@@@",
+        new string('A', 9000),
+        "e30." + new string('e', 8000) + ".x",
+        "\u0000.\u0000.\u0000",
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileAssertions))]
+    public async Task A_hostile_assertion_gets_a_clear_answer_never_a_500(string assertion)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_assertion_type"] = OidcConstants.ClientAssertionTypes.JwtBearer,
+                ["client_assertion"] = assertion,
+            }),
+        };
+        using var response = await _http.SendAsync(request);
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains(body.RootElement.GetProperty("error").GetString(), new[] { "invalid_client", "invalid_request" });
+    }
+
+    [Fact]
+    public async Task An_unknown_assertion_type_or_an_assertion_without_its_type_is_refused()
+    {
+        async Task<HttpResponseMessage> SendAsync(Dictionary<string, string> form)
+        {
+            form["grant_type"] = "client_credentials";
+            using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token") { Content = new FormUrlEncodedContent(form) };
+            return await _http.SendAsync(request);
+        }
+
+        using var unknownType = await SendAsync(new() { ["client_assertion_type"] = "urn:example:saml", ["client_assertion"] = InlineAssertion() });
+        await ProtocolAssert.ErrorAsync(unknownType, HttpStatusCode.Unauthorized, "invalid_client");
+        using var noType = await SendAsync(new() { ["client_assertion"] = InlineAssertion() });
+        await ProtocolAssert.ErrorAsync(noType, HttpStatusCode.BadRequest, "invalid_request");
+        using var otherClientId = await SendAsync(new()
+        {
+            ["client_id"] = SecretOnlyClientId,
+            ["client_assertion_type"] = OidcConstants.ClientAssertionTypes.JwtBearer,
+            ["client_assertion"] = InlineAssertion(),
+        });
+        await ProtocolAssert.ErrorAsync(otherClientId, HttpStatusCode.BadRequest, "invalid_request");
+    }
+
     [Fact]
     public async Task Discovery_lists_private_key_jwt_and_its_algorithms()
     {
