@@ -20,7 +20,7 @@ internal sealed class ClientModel
         Scopes = client.AllowedScopes.ToFrozenSet(StringComparer.Ordinal);
         SecretHashes = SecretVerifier.Decode(client.ClientSecrets);
         AssertionKeys = [.. client.ClientSecrets.Where(s => s.Type == SecretTypes.JsonWebKey)
-            .Select(s => (Key: Authentication.PrivateKeyJwt.PublicKey(s.Value), s.Expiration)).Where(k => k.Key is not null).Select(k => (k.Key!, k.Expiration))];
+            .Select(s => (Key: Authentication.ClientKeys.FromSecret(s.Value), s.Expiration)).Where(k => k.Key is not null).Select(k => (k.Key!, k.Expiration))];
         AuthenticationMethods = (client.AllowedAuthenticationMethods.Count > 0 ? client.AllowedAuthenticationMethods : ImpliedAuthenticationMethods(client))
             .ToFrozenSet(StringComparer.Ordinal);
         // A claim whose value does not fit its type was reported by configuration validation; it is left out here

@@ -309,7 +309,7 @@ internal static class ConfigurationValidator
         {
             if (secret.Type == SecretTypes.JsonWebKey)
             {
-                if (Clients.Authentication.PrivateKeyJwt.PublicKey(secret.Value ?? "") is null)
+                if (Clients.Authentication.ClientKeys.FromSecret(secret.Value ?? "") is null)
                 {
                     errors.Add($"{label}: a JWK secret's Value is not a public RSA or EC key as JSON (a private key must never be configured: the client keeps it).");
                 }

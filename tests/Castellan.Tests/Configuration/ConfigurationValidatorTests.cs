@@ -87,6 +87,19 @@ public sealed class ConfigurationValidatorTests
             AllowedGrantTypes = { GrantTypes.ClientCredentials },
             AllowedScopes = { "api1" },
         });
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var rsaPublic = Microsoft.IdentityModel.Tokens.JsonWebKeyConverter.ConvertFromRSASecurityKey(
+            new Microsoft.IdentityModel.Tokens.RsaSecurityKey(rsa.ExportParameters(false)));
+
+        // One private member alone (here a prime) is a leaked key too, though JsonWebKey.HasPrivateKey says no.
+        rsaPublic.P = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(rsa.ExportParameters(true).P!);
+        configuration.Clients.Add(new Client
+        {
+            ClientId = "leaky-rsa",
+            ClientSecrets = { new Secret { Type = SecretTypes.JsonWebKey, Value = System.Text.Json.JsonSerializer.Serialize(rsaPublic) } },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        });
         configuration.Clients.Add(new Client
         {
             ClientId = "keyless",
@@ -113,6 +126,7 @@ public sealed class ConfigurationValidatorTests
         var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
 
         Assert.Contains(errors, e => e.StartsWith("Client 'leaky': a JWK secret's Value is not a public RSA or EC key", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Client 'leaky-rsa': a JWK secret's Value is not a public RSA or EC key", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Client 'keyless': authentication method 'private_key_jwt' needs the client's public key", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Client 'odd': secret type 'X509Whatever' is not supported", StringComparison.Ordinal));
         Assert.DoesNotContain(errors, e => e.Contains("'good'", StringComparison.Ordinal));

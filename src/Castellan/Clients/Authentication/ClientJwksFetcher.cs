@@ -211,11 +211,7 @@ internal sealed partial class ClientJwksFetcher(
         }
     }
 
-    /// <summary>
-    /// Public keys for signatures: RSA or EC, the kinds the assertion algorithms use (the library has no OKP); not
-    /// meant for encryption (RFC 7517 §4.2, §4.3); and with no private or symmetric member. A client that
-    /// publishes its private key has lost it, and a symmetric key in a public document lets anyone forge assertions.
-    /// </summary>
+    /// <summary>The first <see cref="MaxKeys"/> keys that pass <see cref="ClientKeys.IsVerificationKey"/>.</summary>
     private static JsonWebKey[] VerificationKeys(IList<JsonWebKey> published)
     {
         var keys = new List<JsonWebKey>(Math.Min(published.Count, MaxKeys));
@@ -226,17 +222,7 @@ internal sealed partial class ClientJwksFetcher(
                 break;
             }
 
-            var complete = key.Kty switch
-            {
-                JsonWebAlgorithmsKeyTypes.RSA => !string.IsNullOrEmpty(key.N) && !string.IsNullOrEmpty(key.E),
-                JsonWebAlgorithmsKeyTypes.EllipticCurve => !string.IsNullOrEmpty(key.Crv) && !string.IsNullOrEmpty(key.X) && !string.IsNullOrEmpty(key.Y),
-                _ => false,
-            };
-            if (complete
-                && (key.Use is null || key.Use == JsonWebKeyUseNames.Sig)
-                && (key.KeyOps is not { Count: > 0 } operations || operations.Contains("verify"))
-                && key.D is null && key.P is null && key.Q is null && key.DP is null && key.DQ is null && key.QI is null
-                && key.Oth is not { Count: > 0 } && key.K is null && key.Priv is null)
+            if (ClientKeys.IsVerificationKey(key))
             {
                 keys.Add(key);
             }

@@ -159,24 +159,6 @@ internal sealed class PrivateKeyJwt(
             : "the assertion's jti was used before";
     }
 
-    /// <summary>A public JWK from a secret's value, or null when it is not one (configuration validation says why).</summary>
-    public static JsonWebKey? PublicKey(string value)
-    {
-        try
-        {
-            var key = new JsonWebKey(value);
-
-            // Microsoft.IdentityModel verifies with a certificate in x5c before n and e; the key registered is the one
-            // its members name, so a certificate beside them is not used.
-            key.X5c.Clear();
-            return key.Kty is JsonWebAlgorithmsKeyTypes.RSA or JsonWebAlgorithmsKeyTypes.EllipticCurve && !key.HasPrivateKey && key.D is null ? key : null;
-        }
-        catch (Exception ex) when (ex is ArgumentException or JsonException)
-        {
-            return null;
-        }
-    }
-
     private static bool IsAsymmetric(string algorithm)
         => algorithm.StartsWith("RS", StringComparison.Ordinal) || algorithm.StartsWith("PS", StringComparison.Ordinal) || algorithm.StartsWith("ES", StringComparison.Ordinal);
 
