@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Castellan.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -43,6 +44,13 @@ public static class CastellanApiExtensions
         builder.Services.AddDistributedMemoryCache();
         builder.Services.AddHttpClient();
         builder.Services.AddCastellanScopeAuthorization();
+        // Proofs are checked whenever a DPoP-bound token arrives, so the validator is there even with DPoP "off".
+        builder.Services.AddCastellanDPoPProofValidator();
+        if (api.DPoP.RequireNonce)
+        {
+            builder.Services.AddCastellanDPoPNonces();
+        }
+
         builder.Services.AddKeyedSingleton(api, (_, _) => new CastellanApiState(api, requireHttps));
         return builder.AddScheme<CastellanApiSchemeOptions, CastellanApiHandler>(scheme, "Castellan access token", options => options.Api = api);
     }
@@ -66,16 +74,36 @@ public static class CastellanApiExtensions
 
 internal static class BearerToken
 {
-    /// <summary>The token of an <c>Authorization: Bearer</c> header, or null.</summary>
-    public static string? From(Microsoft.AspNetCore.Http.HttpRequest request)
+    /// <summary>
+    /// The token of an <c>Authorization: Bearer</c> header, or (when <paramref name="acceptDPoP"/>) of an
+    /// <c>Authorization: DPoP</c> header (RFC 9449 §7.1), with which scheme it came; null for anything else. Auth
+    /// schemes are case-insensitive (RFC 9110 §11.1).
+    /// </summary>
+    public static string? From(Microsoft.AspNetCore.Http.HttpRequest request, bool acceptDPoP, out bool dpop)
     {
+        dpop = false;
         var header = request.Headers.Authorization;
-        if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (header.Count != 1 || header[0] is not { } value)
         {
             return null;
         }
 
-        var token = value.AsSpan(7).Trim();
+        int skip;
+        if (value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            skip = 7;
+        }
+        else if (acceptDPoP && value.StartsWith("DPoP ", StringComparison.OrdinalIgnoreCase))
+        {
+            skip = 5;
+            dpop = true;
+        }
+        else
+        {
+            return null;
+        }
+
+        var token = value.AsSpan(skip).Trim();
         return token.IsEmpty ? null : token.ToString();
     }
 

@@ -4,11 +4,14 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Castellan.Security;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -31,27 +34,25 @@ internal sealed partial class CastellanApiHandler(
     : AuthenticationHandler<CastellanApiSchemeOptions>(options, loggerFactory, encoder)
 {
     private const int MaxTokenLength = 16 * 1024;
-    private const string NotValid = "The access token is not valid.";
-    private const string Expired = "The access token expired.";
     private static readonly JsonWebTokenHandler JwtHandler = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var token = BearerToken.From(Request);
+        var api = Options.Api;
+        var token = BearerToken.From(Request, api.DPoP.Enabled, out var dpop);
         if (token is null)
         {
             return AuthenticateResult.NoResult();
         }
 
-        var api = Options.Api;
         if (token.Length > MaxTokenLength)
         {
-            return AuthenticateResult.Fail(NotValid);
+            return Fail(AccessTokenFailure.Pick(dpop, AccessTokenFailure.NotValid, AccessTokenFailure.NotValidDPoP));
         }
 
         if (BearerToken.IsJwtShaped(token))
         {
-            return await AuthenticateJwtAsync(token, api).ConfigureAwait(false);
+            return await AuthenticateJwtAsync(token, dpop, api).ConfigureAwait(false);
         }
 
         if (!BearerToken.IsReferenceHandleShaped(token))
@@ -59,13 +60,13 @@ internal sealed partial class CastellanApiHandler(
             // Neither a JWT nor a handle this token service could have issued: refused here, so garbage bearer
             // values cost no introspection round trip (and cannot be used to load the token service through us).
             LogMalformedToken(Logger);
-            return AuthenticateResult.Fail(NotValid);
+            return Fail(AccessTokenFailure.Pick(dpop, AccessTokenFailure.NotValid, AccessTokenFailure.NotValidDPoP));
         }
 
         if (api.ApiSecret is null)
         {
             // Without an API secret this API cannot introspect, so only JWTs can be valid.
-            return AuthenticateResult.Fail(NotValid);
+            return Fail(AccessTokenFailure.Pick(dpop, AccessTokenFailure.NotValid, AccessTokenFailure.NotValidDPoP));
         }
 
         ClaimsPrincipal? principal;
@@ -77,25 +78,20 @@ internal sealed partial class CastellanApiHandler(
         {
             // The token service is unreachable or answered nonsense: the token cannot be trusted.
             LogIntrospectionFailed(Logger, ex);
-            return AuthenticateResult.Fail("The access token could not be validated.");
+            return Fail(AccessTokenFailure.Pick(dpop, AccessTokenFailure.Unvalidated, AccessTokenFailure.UnvalidatedDPoP));
         }
 
         if (principal is null)
         {
-            return AuthenticateResult.Fail(NotValid);
+            return Fail(AccessTokenFailure.Pick(dpop, AccessTokenFailure.NotValid, AccessTokenFailure.NotValidDPoP));
         }
 
-        var hook = new CastellanTokenValidatedContext(Context, principal, isReferenceToken: true);
-        await api.Events.TokenValidated(hook).ConfigureAwait(false);
-        if (hook.FailureMessage is not null)
-        {
-            return AuthenticateResult.Fail(hook.FailureMessage);
-        }
-
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        // RFC 9449 §6.2 and RFC 8705 §3.2: introspection reports the binding in cnf, held to the rule a JWT's is.
+        var binding = TokenBinding.From((ClaimsIdentity)principal.Identity!);
+        return await FinishAsync(token, dpop, binding, principal, isReferenceToken: true, api).ConfigureAwait(false);
     }
 
-    private async Task<AuthenticateResult> AuthenticateJwtAsync(string token, CastellanApiOptions api)
+    private async Task<AuthenticateResult> AuthenticateJwtAsync(string token, bool dpop, CastellanApiOptions api)
     {
         var state = services.GetRequiredKeyedService<CastellanApiState>(api);
         ValidationContext validation;
@@ -107,44 +103,97 @@ internal sealed partial class CastellanApiHandler(
         {
             // Discovery is unreachable and nothing is cached: no key can vouch for the token.
             LogMetadataUnavailable(Logger, ex);
-            return AuthenticateResult.Fail("The access token could not be validated.");
+            return Fail(AccessTokenFailure.Pick(dpop, AccessTokenFailure.Unvalidated, AccessTokenFailure.UnvalidatedDPoP));
         }
 
         var cache = validation.Cache;
         var key = cache is null ? default : ValidatedJwtCache.Hash(token);
         var now = TimeProvider.GetUtcNow();
-        var identity = cache?.TryGet(key, now);
+        TokenBinding binding = default;
+        var identity = cache?.TryGet(key, now, out binding);
         if (identity is null)
         {
             var result = await JwtHandler.ValidateTokenAsync(token, validation.Parameters).ConfigureAwait(false);
             if (!result.IsValid)
             {
-                return Reject(result, state);
+                return Reject(result, dpop, state);
             }
 
             identity = result.ClaimsIdentity;
+            binding = TokenBinding.From(identity);
             if (cache is not null && result.SecurityToken is JsonWebToken jwt)
             {
-                cache.Add(key, identity, Utc(jwt.ValidFrom), Utc(jwt.ValidTo), now);
+                cache.Add(key, identity, binding, Utc(jwt.ValidFrom), Utc(jwt.ValidTo), now);
             }
         }
 
-        var principal = new ClaimsPrincipal(identity);
-        var hook = new CastellanTokenValidatedContext(Context, principal, isReferenceToken: false);
+        return await FinishAsync(token, dpop, binding, new ClaimsPrincipal(identity), isReferenceToken: false, api).ConfigureAwait(false);
+    }
+
+    /// <summary>The checks both token kinds share once the token itself is valid: its binding, then the app's hook.</summary>
+    private async Task<AuthenticateResult> FinishAsync(string token, bool dpop, TokenBinding binding, ClaimsPrincipal principal,
+        bool isReferenceToken, CastellanApiOptions api)
+    {
+        // Skipped entirely for a bearer token sent as Bearer: the common case pays one branch.
+        if (dpop || binding.IsBound)
+        {
+            if (await ConfirmPossessionAsync(token, dpop, binding, api).ConfigureAwait(false) is { } refused)
+            {
+                return Fail(refused);
+            }
+        }
+
+        var hook = new CastellanTokenValidatedContext(Context, principal, isReferenceToken);
         await api.Events.TokenValidated(hook).ConfigureAwait(false);
         if (hook.FailureMessage is not null)
         {
-            return AuthenticateResult.Fail(NotValid);
+            return Fail(AccessTokenFailure.Pick(dpop, AccessTokenFailure.NotValid, AccessTokenFailure.NotValidDPoP));
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
+    /// <returns>Null when the caller proved possession (the <see cref="SenderConstraintFeature"/> is then set).</returns>
+    private async ValueTask<AccessTokenFailure?> ConfirmPossessionAsync(string token, bool dpop, TokenBinding binding, CastellanApiOptions api)
+    {
+        // htu is this request's URL as the client addressed it (RFC 9449 §4.3 step 9). Behind a proxy, the app's
+        // forwarded-headers middleware must restore the public scheme and host first (docs/api-protection.md).
+        if (!Uri.TryCreate(UriHelper.BuildAbsolute(Request.Scheme, Request.Host, Request.PathBase, Request.Path), UriKind.Absolute, out var uri))
+        {
+            LogBindingRefused(Logger, "the request's URL is not an absolute URI");
+            return new AccessTokenFailure(dpop, AccessTokenFailure.InvalidToken, "The access token cannot be checked against this request.");
+        }
+
+        var nonces = api.DPoP.RequireNonce ? services.GetRequiredService<DPoPNonces>() : null;
+        var result = await services.GetRequiredService<ProofOfPossessionVerifier>()
+            .VerifyAsync(Context, token, dpop, binding, uri, nonces).ConfigureAwait(false);
+        if (!result.IsValid)
+        {
+            LogBindingRefused(Logger, result.LogReason);
+            return new AccessTokenFailure(result.DPoPScheme, result.Error, result.ErrorDescription);
+        }
+
+        if (result.IsSenderConstrained)
+        {
+            Context.Features.Set(new SenderConstraintFeature(binding.JwkThumbprint, binding.CertificateThumbprint));
+        }
+
+        if (nonces is not null && dpop)
+        {
+            // RFC 9449 §8.2: a nonce may be renewed on any answer; the client uses the newest it saw.
+            Response.Headers[DPoPConstants.NonceHeaderName] = nonces.GetCurrentNonce();
+        }
+
+        return null;
+    }
+
+    private static AuthenticateResult Fail(AccessTokenFailure failure) => AuthenticateResult.Fail(failure);
+
     /// <summary>IdentityModel's times are UTC, and <see cref="DateTime.MinValue"/> when the claim is absent.</summary>
     private static DateTimeOffset Utc(DateTime value)
         => value == DateTime.MinValue ? DateTimeOffset.MinValue : new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
-    private AuthenticateResult Reject(TokenValidationResult result, CastellanApiState state)
+    private AuthenticateResult Reject(TokenValidationResult result, bool dpop, CastellanApiState state)
     {
         if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
         {
@@ -153,17 +202,37 @@ internal sealed partial class CastellanApiHandler(
         }
 
         LogJwtRejected(Logger, result.Exception?.GetType().Name ?? "unknown");
-        return AuthenticateResult.Fail(result.Exception is SecurityTokenExpiredException ? Expired : NotValid);
+        return Fail(result.Exception is SecurityTokenExpiredException
+            ? AccessTokenFailure.Pick(dpop, AccessTokenFailure.Expired, AccessTokenFailure.ExpiredDPoP)
+            : AccessTokenFailure.Pick(dpop, AccessTokenFailure.NotValid, AccessTokenFailure.NotValidDPoP));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = (int)HttpStatusCode.Unauthorized;
         var result = await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false);
-        // RFC 6750 §3.1. The descriptions are fixed texts: why a token failed is in the logs, not in the answer.
-        Response.Headers.WWWAuthenticate = result.Failure is null
-            ? "Bearer"
-            : $"Bearer error=\"invalid_token\", error_description=\"{(result.Failure.Message == Expired ? Expired : NotValid)}\"";
+        var failure = result.Failure is null ? null : result.Failure as AccessTokenFailure ?? AccessTokenFailure.NotValid;
+        // RFC 6750 §3 and RFC 9449 §7.1: one challenge per scheme the API accepts, the error under the scheme the
+        // client used. A client without a token learns both schemes and the proof algorithms.
+        var dpop = Options.Api.DPoP.Enabled ? DPoPChallenge(failure is { DPoP: true } ? failure : null) : null;
+        var bearer = failure is { DPoP: false }
+            ? $"Bearer error=\"{failure.Error}\", error_description=\"{failure.Description}\""
+            : "Bearer";
+        Response.Headers.WWWAuthenticate = dpop is null
+            ? new StringValues(bearer)
+            : failure is { DPoP: true } ? new StringValues([dpop, bearer]) : new StringValues([bearer, dpop]);
+        if (failure is { NeedsNonce: true })
+        {
+            Response.Headers[DPoPConstants.NonceHeaderName] = services.GetRequiredService<DPoPNonces>().GetCurrentNonce();
+        }
+    }
+
+    private string DPoPChallenge(AccessTokenFailure? failure)
+    {
+        var algs = string.Join(' ', services.GetRequiredService<ProofOfPossessionVerifier>().SupportedAlgorithms);
+        return failure is null
+            ? $"DPoP algs=\"{algs}\""
+            : $"DPoP error=\"{failure.Error}\", error_description=\"{failure.Description}\", algs=\"{algs}\"";
     }
 
     /// <returns>The principal of an active introspection answer, or null when the token is inactive.</returns>
@@ -368,4 +437,7 @@ internal sealed partial class CastellanApiHandler(
 
     [LoggerMessage(6006, LogLevel.Information, "Bearer value refused: neither a JWT nor a reference token handle.", EventName = "MalformedToken")]
     private static partial void LogMalformedToken(ILogger logger);
+
+    [LoggerMessage(6007, LogLevel.Information, "Sender-constrained token refused: {Reason}.", EventName = "TokenBindingRefused")]
+    private static partial void LogBindingRefused(ILogger logger, string reason);
 }

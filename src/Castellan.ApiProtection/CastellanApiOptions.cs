@@ -54,7 +54,36 @@ public sealed class CastellanApiOptions
     /// <summary>Handler for the discovery, JWKS and introspection backchannel; tests and proxies set this.</summary>
     public HttpMessageHandler? BackchannelHandler { get; set; }
 
+    /// <summary>DPoP (RFC 9449) at this API: accepted by default, nonces off. See docs/api-protection.md#dpop.</summary>
+    public CastellanApiDPoPOptions DPoP { get; set; } = new();
+
     public CastellanApiEvents Events { get; set; } = new();
+}
+
+/// <summary>
+/// How the API treats DPoP. A token bound to a DPoP key (<c>cnf.jkt</c>) is only ever accepted with the <c>DPoP</c>
+/// scheme and a proof signed by that key, whatever these settings say; they choose whether the scheme is offered
+/// at all and whether proofs need a nonce from this API. The proof checks themselves (allowed algorithms, the
+/// <c>iat</c> window, the replay cache) are those of <see cref="Castellan.Security.DPoPProofValidator"/>, configured
+/// with <c>services.AddCastellanDPoPProofValidator(options => ...)</c>.
+/// </summary>
+public sealed class CastellanApiDPoPOptions
+{
+    /// <summary>
+    /// Whether <c>Authorization: DPoP</c> is accepted and advertised in challenges (<c>DPoP algs="..."</c>). Default:
+    /// true. When false, DPoP-bound tokens cannot be used at this API at all (they are refused as Bearer too).
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Whether every proof must carry a nonce this API issued (RFC 9449 §9): a proof without one, or with a stale one,
+    /// gets 401 <c>use_dpop_nonce</c> and a fresh nonce in <c>DPoP-Nonce</c>, and successful answers carry the current
+    /// nonce. Nonces are stateless (<see cref="Castellan.Security.DPoPNonces"/>); in a cluster set the same
+    /// <see cref="Castellan.Security.DPoPNonceOptions.HmacKey"/> on every node with
+    /// <c>services.AddCastellanDPoPNonces(...)</c>, or share the Data Protection key ring. Default: false (a proof's
+    /// freshness then rests on its <c>iat</c> window and the replay cache).
+    /// </summary>
+    public bool RequireNonce { get; set; }
 }
 
 /// <summary>Hooks for your own checks, called for both token kinds after Castellan's checks passed.</summary>

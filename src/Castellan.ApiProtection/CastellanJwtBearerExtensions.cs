@@ -1,3 +1,4 @@
+using Castellan.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,5 +61,19 @@ public static class CastellanJwtBearerExtensions
         parameters.ClockSkew = TimeSpan.FromSeconds(30);
         parameters.NameClaimType = "sub";
         parameters.RoleClaimType = "role";
+
+        // JwtBearer knows nothing of DPoP or certificate binding, so it would take a sender-constrained token as a
+        // plain bearer token: the binding would be ignored. Such tokens are refused here; AddCastellanApi checks them.
+        var validated = options.Events.OnTokenValidated;
+        options.Events.OnTokenValidated = context =>
+        {
+            if (context.Principal?.HasClaim(claim => claim.Type == TokenBinding.ClaimType) == true)
+            {
+                context.Fail("The access token is sender-constrained (cnf); JwtBearer cannot check its proof of possession. Use AddCastellanApi.");
+                return Task.CompletedTask;
+            }
+
+            return validated(context);
+        };
     }
 }

@@ -29,8 +29,10 @@ internal sealed class InsufficientScopeResultHandler : IAuthorizationMiddlewareR
             if (scopes.Count > 0)
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                // RFC 9449 §7.1: the challenge names the scheme the token was sent with.
+                var scheme = context.Features.Get<SenderConstraintFeature>()?.DPoPKeyThumbprint is null ? "Bearer" : "DPoP";
                 context.Response.Headers.WWWAuthenticate =
-                    $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks a required scope.\", scope=\"{string.Join(' ', scopes.Distinct())}\"";
+                    $"{scheme} error=\"insufficient_scope\", error_description=\"The access token lacks a required scope.\", scope=\"{string.Join(' ', scopes.Distinct())}\"";
                 return Task.CompletedTask;
             }
         }

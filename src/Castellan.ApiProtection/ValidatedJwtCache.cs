@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Castellan.Security;
 
 namespace Castellan.ApiProtection;
 
@@ -50,11 +51,14 @@ internal sealed class ValidatedJwtCache
     /// <summary>Entries held now; never more than the capacity.</summary>
     public int Count => Volatile.Read(ref _count);
 
-    internal sealed class Entry(TokenHash key, ClaimsIdentity identity, DateTimeOffset notBefore, DateTimeOffset expires, int slot)
+    internal sealed class Entry(TokenHash key, ClaimsIdentity identity, TokenBinding binding, DateTimeOffset notBefore, DateTimeOffset expires, int slot)
     {
         public TokenHash Key { get; } = key;
 
         public ClaimsIdentity Identity { get; } = identity;
+
+        /// <summary>The token's <c>cnf</c>, read once: a hit skips the signature check, never the proof of possession.</summary>
+        public TokenBinding Binding { get; } = binding;
 
         public DateTimeOffset NotBefore { get; } = notBefore;
 
@@ -91,8 +95,12 @@ internal sealed class ValidatedJwtCache
 
     /// <returns>A fresh copy of the cached identity (callers and hooks may change it), or null on a miss or when the
     /// token is outside its lifetime now.</returns>
-    public ClaimsIdentity? TryGet(in TokenHash key, DateTimeOffset now)
+    public ClaimsIdentity? TryGet(in TokenHash key, DateTimeOffset now) => TryGet(key, now, out _);
+
+    /// <param name="binding">The token's binding, which the caller must still check against this request.</param>
+    public ClaimsIdentity? TryGet(in TokenHash key, DateTimeOffset now, out TokenBinding binding)
     {
+        binding = default;
         if (!_entries.TryGetValue(key, out var entry))
         {
             return null;
@@ -111,10 +119,14 @@ internal sealed class ValidatedJwtCache
             entry.Referenced = true;
         }
 
+        binding = entry.Binding;
         return entry.Identity.Clone();
     }
 
     public void Add(in TokenHash key, ClaimsIdentity identity, DateTimeOffset notBefore, DateTimeOffset expires, DateTimeOffset now)
+        => Add(key, identity, TokenBinding.None, notBefore, expires, now);
+
+    public void Add(in TokenHash key, ClaimsIdentity identity, TokenBinding binding, DateTimeOffset notBefore, DateTimeOffset expires, DateTimeOffset now)
     {
         var copy = identity.Clone();
         lock (_lock)
@@ -141,7 +153,7 @@ internal sealed class ValidatedJwtCache
                 _ring.Add(null);
             }
 
-            var entry = new Entry(key, copy, notBefore, expires, slot);
+            var entry = new Entry(key, copy, binding, notBefore, expires, slot);
             _ring[slot] = entry;
             _entries[key] = entry;
             Volatile.Write(ref _count, _count + 1);

@@ -25,7 +25,8 @@ public static class CastellanSecurityServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds <see cref="DPoPProofValidator"/> (a singleton) and, unless one is registered, the in-memory replay cache.
+    /// Adds <see cref="DPoPProofValidator"/> and <see cref="ProofOfPossessionVerifier"/> (singletons) and, unless one is
+    /// registered, the in-memory replay cache.
     /// </summary>
     public static IServiceCollection AddCastellanDPoPProofValidator(this IServiceCollection services, Action<DPoPProofValidationOptions>? configure = null)
     {
@@ -33,6 +34,7 @@ public static class CastellanSecurityServiceCollectionExtensions
         services.AddCastellanReplayCache();
         AddValidatedOptions<DPoPProofValidationOptions, DPoPProofValidationOptionsValidator>(services, configure);
         services.TryAddSingleton<DPoPProofValidator>();
+        services.TryAddSingleton<ProofOfPossessionVerifier>();
         return services;
     }
 

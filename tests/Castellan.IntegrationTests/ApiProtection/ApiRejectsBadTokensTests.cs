@@ -72,7 +72,11 @@ public abstract class ApiRejectsBadTokensTests : IAsyncLifetime
     {
         using var response = await CallApiAsync(null);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        // The first challenge is a bare Bearer (RFC 6750 §3.1: no error without credentials); the unified scheme
+        // adds a DPoP challenge after it (RFC 9449 §7.1).
+        var bearer = response.Headers.WwwAuthenticate.First();
+        Assert.Equal("Bearer", bearer.Scheme);
+        Assert.Null(bearer.Parameter);
     }
 
     [Fact]

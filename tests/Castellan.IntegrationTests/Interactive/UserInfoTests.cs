@@ -39,8 +39,10 @@ public sealed class UserInfoTests : TokenServerTest, IDisposable
     {
         using var response = await Http.GetAsync("connect/userinfo");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        // RFC 6750 §3.1: a request without credentials gets no error code.
-        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().ToString());
+        // RFC 6750 §3.1: a request without credentials gets no error code; RFC 9449 §7.1: DPoP is offered beside it.
+        Assert.Equal(["Bearer", "DPoP"], response.Headers.WwwAuthenticate.Select(c => c.Scheme));
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.First().ToString());
+        Assert.StartsWith("algs=\"ES256", response.Headers.WwwAuthenticate.Last().Parameter, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -124,7 +126,7 @@ public sealed class UserInfoTests : TokenServerTest, IDisposable
         var (access, _) = await GetTokensAsync();
         using var response = await Http.GetAsync("connect/userinfo?access_token=" + Uri.EscapeDataString(access));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().ToString());
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.First().ToString());
     }
 
     [Fact]

@@ -23,10 +23,16 @@ public sealed class DPoPTokenTests : IAsyncLifetime
 
     private readonly TempDirectory _root = new();
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly ECDsa _otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly DPoPClientKey _key;
+    private readonly DPoPClientKey _otherKey;
     private TestApp _server = null!;
     private HttpClient _http = null!;
+
+    public DPoPTokenTests()
+    {
+        _key = new DPoPClientKey(_time);
+        _otherKey = new DPoPClientKey(_time);
+    }
 
     private string TokenEndpointUrl => _server.BaseAddress + "/connect/token";
 
@@ -55,66 +61,11 @@ public sealed class DPoPTokenTests : IAsyncLifetime
         _otherKey.Dispose();
     }
 
-    /// <summary>The public JWK of <paramref name="key"/>, as the proof's <c>jwk</c> header carries it.</summary>
-    private static JsonWebKey PublicJwk(ECDsa key)
-    {
-        var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(key));
-        jwk.D = null;
-        return jwk;
-    }
-
-    private static Dictionary<string, object> JwkHeader(ECDsa key, bool includePrivate = false)
-    {
-        var parameters = key.ExportParameters(includePrivate);
-        var jwk = new Dictionary<string, object>
-        {
-            ["kty"] = "EC",
-            ["crv"] = "P-256",
-            ["x"] = Base64UrlEncoder.Encode(parameters.Q.X),
-            ["y"] = Base64UrlEncoder.Encode(parameters.Q.Y),
-        };
-        if (includePrivate)
-        {
-            jwk["d"] = Base64UrlEncoder.Encode(parameters.D);
-        }
-
-        return jwk;
-    }
-
-    private string Proof(ECDsa? key = null, string? htu = null, string htm = "POST", DateTimeOffset? iat = null, string? jti = null,
+    private string Proof(DPoPClientKey? key = null, string? htu = null, string htm = "POST", DateTimeOffset? iat = null, string? jti = null,
         bool privateKeyInJwk = false)
-    {
-        key ??= _key;
-        var payload = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["jti"] = jti ?? Guid.NewGuid().ToString("N"),
-            ["htm"] = htm,
-            ["htu"] = htu ?? TokenEndpointUrl,
-            ["iat"] = (iat ?? _time.GetUtcNow()).ToUnixTimeSeconds(),
-        });
-        var header = new Dictionary<string, object> { ["typ"] = DPoPConstants.ProofType, ["jwk"] = JwkHeader(key, privateKeyInJwk) };
-        return new JsonWebTokenHandler().CreateToken(payload, new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256), header);
-    }
+        => (key ?? _key).Proof(htm, htu ?? TokenEndpointUrl, iat: iat, jti: jti, privateKeyInJwk: privateKeyInJwk);
 
-    /// <summary>A proof whose header and signature are whatever the test says: for algorithms a real library refuses to make.</summary>
-    private string UnsignedProof(string alg, Func<string, string> sign)
-    {
-        var header = Base64UrlEncoder.Encode(JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["typ"] = DPoPConstants.ProofType,
-            ["alg"] = alg,
-            ["jwk"] = JwkHeader(_key),
-        }));
-        var payload = Base64UrlEncoder.Encode(JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["jti"] = Guid.NewGuid().ToString("N"),
-            ["htm"] = "POST",
-            ["htu"] = TokenEndpointUrl,
-            ["iat"] = _time.GetUtcNow().ToUnixTimeSeconds(),
-        }));
-        var signingInput = header + "." + payload;
-        return signingInput + "." + sign(signingInput);
-    }
+    private string UnsignedProof(string alg, Func<string, string> sign) => _key.UnsignedProof(alg, sign, "POST", TokenEndpointUrl);
 
     private Task<TokenResponse> ClientCredentialsAsync(string? proof, string clientId = TokenServer.ClientId)
         => _http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
@@ -146,7 +97,7 @@ public sealed class DPoPTokenTests : IAsyncLifetime
 
         Assert.False(response.IsError, response.Error + " " + response.ErrorDescription);
         Assert.Equal(DPoPConstants.TokenType, response.TokenType);
-        Assert.Equal(JwkThumbprint.ComputeSha256Base64Url(PublicJwk(_key)), Jkt(response.AccessToken!));
+        Assert.Equal(_key.Thumbprint, Jkt(response.AccessToken!));
     }
 
     [Fact]
@@ -271,7 +222,7 @@ public sealed class DPoPTokenTests : IAsyncLifetime
         });
         Assert.True(introspection.IsActive, introspection.Raw);
         var json = introspection.Json!.Value;
-        Assert.Equal(JwkThumbprint.ComputeSha256Base64Url(PublicJwk(_key)), json.GetProperty("cnf").GetProperty("jkt").GetString());
+        Assert.Equal(_key.Thumbprint, json.GetProperty("cnf").GetProperty("jkt").GetString());
         Assert.Equal(DPoPConstants.TokenType, json.GetProperty("token_type").GetString());
     }
 
@@ -307,7 +258,7 @@ public sealed class DPoPTokenTests : IAsyncLifetime
         var second = await RefreshAsync(InteractiveServer.SpaClientId, first.RefreshToken!, Proof());
         Assert.False(second.IsError, second.Error + " " + second.ErrorDescription);
         Assert.Equal(DPoPConstants.TokenType, second.TokenType);
-        Assert.Equal(JwkThumbprint.ComputeSha256Base64Url(PublicJwk(_key)), Jkt(second.AccessToken!));
+        Assert.Equal(_key.Thumbprint, Jkt(second.AccessToken!));
 
         // The rotated refresh token is bound to the same key.
         AssertError(await RefreshAsync(InteractiveServer.SpaClientId, second.RefreshToken!, Proof(_otherKey)), "invalid_grant");
@@ -334,11 +285,83 @@ public sealed class DPoPTokenTests : IAsyncLifetime
         var withOtherKey = await RefreshAsync(InteractiveServer.WebClientId, tokens.RefreshToken!, Proof(_otherKey));
         Assert.False(withOtherKey.IsError, withOtherKey.Error + " " + withOtherKey.ErrorDescription);
         Assert.Equal(DPoPConstants.TokenType, withOtherKey.TokenType);
-        Assert.Equal(JwkThumbprint.ComputeSha256Base64Url(PublicJwk(_otherKey)), Jkt(withOtherKey.AccessToken!));
+        Assert.Equal(_otherKey.Thumbprint, Jkt(withOtherKey.AccessToken!));
 
         var withoutProof = await RefreshAsync(InteractiveServer.WebClientId, withOtherKey.RefreshToken!, proof: null);
         Assert.False(withoutProof.IsError, withoutProof.Error);
         Assert.Equal("Bearer", withoutProof.TokenType);
         Assert.Null(Jkt(withoutProof.AccessToken!));
+    }
+
+    private async Task<HttpResponseMessage> UserInfoAsync(string scheme, string token, string? proof)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "connect/userinfo");
+        request.Headers.TryAddWithoutValidation("Authorization", scheme + " " + token);
+        if (proof is not null)
+        {
+            request.Headers.TryAddWithoutValidation(DPoPConstants.HeaderName, proof);
+        }
+
+        return await _http.SendAsync(request);
+    }
+
+    private static string Challenge(HttpResponseMessage response, string scheme)
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        return response.Headers.WwwAuthenticate.Single(c => c.Scheme == scheme).Parameter ?? "";
+    }
+
+    [Fact]
+    public async Task UserInfo_takes_a_DPoP_bound_token_only_with_a_proof_by_its_key()
+    {
+        var tokens = await SignInWithProofAsync(InteractiveServer.SpaClientId);
+        var access = tokens.AccessToken!;
+        var url = _server.BaseAddress + "/connect/userinfo";
+
+        using (var ok = await UserInfoAsync("DPoP", access, _key.Proof("GET", url, access)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Contains(InteractiveServer.SubjectId, await ok.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var asBearer = await UserInfoAsync("Bearer", access, proof: null))
+        {
+            Assert.Contains("error=\"invalid_token\"", Challenge(asBearer, "Bearer"), StringComparison.Ordinal);
+        }
+
+        using (var noProof = await UserInfoAsync("DPoP", access, proof: null))
+        {
+            var challenge = Challenge(noProof, "DPoP");
+            Assert.Contains("error=\"invalid_dpop_proof\"", challenge, StringComparison.Ordinal);
+            Assert.Contains("algs=\"ES256", challenge, StringComparison.Ordinal);
+        }
+
+        using (var otherKey = await UserInfoAsync("DPoP", access, _otherKey.Proof("GET", url, access)))
+        {
+            Assert.Contains("error=\"invalid_token\"", Challenge(otherKey, "DPoP"), StringComparison.Ordinal);
+        }
+
+        using (var noAth = await UserInfoAsync("DPoP", access, _key.Proof("GET", url)))
+        {
+            Assert.Contains("error=\"invalid_dpop_proof\"", Challenge(noAth, "DPoP"), StringComparison.Ordinal);
+        }
+
+        using var wrongUrl = await UserInfoAsync("DPoP", access, _key.Proof("GET", _server.BaseAddress + "/connect/token", access));
+        Assert.Contains("error=\"invalid_dpop_proof\"", Challenge(wrongUrl, "DPoP"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UserInfo_refuses_a_bearer_token_sent_with_the_DPoP_scheme()
+    {
+        using var browser = new BrowserSession(_server);
+        var (code, request) = await AuthorizationCodeFlowTests.SignInAndGetCodeAsync(browser, InteractiveServer.WebClientId, "openid", InteractiveServer.RedirectUri);
+        var tokens = await AuthorizationCodeFlowTests.RedeemAsync(_http, code, request, InteractiveServer.WebClientId, InteractiveServer.WebSecret, InteractiveServer.RedirectUri);
+        Assert.Equal("Bearer", tokens.TokenType);
+        var access = tokens.AccessToken!;
+
+        using var response = await UserInfoAsync("DPoP", access, _key.Proof("GET", _server.BaseAddress + "/connect/userinfo", access));
+        Assert.Contains("error=\"invalid_token\"", Challenge(response, "DPoP"), StringComparison.Ordinal);
+        using var asBearer = await UserInfoAsync("Bearer", access, proof: null);
+        Assert.Equal(HttpStatusCode.OK, asBearer.StatusCode);
     }
 }
