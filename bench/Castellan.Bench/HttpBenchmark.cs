@@ -24,7 +24,7 @@ internal static class HttpBenchmark
     private static readonly string[] GrantVariants = ["castellan-refresh", "castellan-refresh-sqlite", "castellan-refresh-pg", NodePeer.RefreshVariant, "castellan-code", NodePeer.CodeVariant];
     // The client-credentials request of castellan-rs256 with a DPoP proof (RFC 9449): each request a proof of its own.
     private static readonly string[] DPoPVariants = ["castellan-dpop"];
-    private static readonly string[] ApiVariants = ["api-none", "api-verify", "api-jwtbearer", "api-castellan", "api-castellan-nocache", "api-castellan-ref-nocache", "api-castellan-ref-cache"];
+    private static readonly string[] ApiVariants = ["api-none", "api-verify", "api-jwtbearer", "api-castellan", "api-castellan-nocache", "api-castellan-ref-nocache", "api-castellan-ref-cache", "api-castellan-dpop"];
 
     private sealed record Settings(int Duration, int Warmup, int Connections, int Threads, HashSet<string>? Only);
 
@@ -35,10 +35,29 @@ internal static class HttpBenchmark
     /// </summary>
     private sealed record GrantPool(string Kind, string BodyPrefix, string BodySuffix, string[] Expect, string? Header = null, string? BasicHeader = null)
     {
-        public static GrantPool DPoP { get; } = new("dpop", "grant_type=client_credentials&scope=api1", "", ["access_token", "\"DPoP\""], "DPoP", BenchSetup.BasicHeader);
+        public static GrantPool DPoP { get; } = new("dpop", "grant_type=client_credentials&scope=api1", "", ["access_token", "\"DPoP\""], "DPoP", BenchSetup.BasicHeader)
+        {
+            MakeProofs = (port, count) => DPoPProofs.Create(count, "POST", $"http://127.0.0.1:{port}/connect/token"),
+        };
 
         /// <summary>The client's Basic header: the user-flow client's unless the pool names another.</summary>
         public string Authorization => BasicHeader ?? BenchSetup.WebBasicHeader;
+
+        /// <summary>The request's method: a token request's POST unless the pool says otherwise.</summary>
+        public string Method { get; init; } = "POST";
+
+        /// <summary>For a header pool: the entries for a server on the given port, made by the bench.</summary>
+        public Func<int, int, string[]>? MakeProofs { get; init; }
+
+        /// <summary>
+        /// An API call with a DPoP-bound token: <c>GET /data</c> with <c>Authorization: DPoP</c> and a proof of its
+        /// own per request, signed by the key the token is bound to and carrying its <c>ath</c>.
+        /// </summary>
+        public static GrantPool ApiDPoP(ECDsa key, string accessToken) => new("api-dpop", "", "", ["\"ok\""], "DPoP", "DPoP " + accessToken)
+        {
+            Method = "GET",
+            MakeProofs = (port, count) => DPoPProofs.Create(count, "GET", $"http://127.0.0.1:{port}/data", key, accessToken),
+        };
 
         public static GrantPool For(string variant) => variant.Contains("-refresh", StringComparison.Ordinal)
             ? new("refresh", "grant_type=refresh_token&refresh_token=", "", ["access_token", "refresh_token"])
@@ -131,7 +150,7 @@ internal static class HttpBenchmark
                 await RunApiVariantsAsync(work.FullName, keyPem, settings, results);
             }
 
-            PrintRatios(results, rawVerifyMicros, rawSignMicros, loadedSignMicros);
+            PrintRatios(results, rawVerifyMicros, rawSignMicros, loadedSignMicros, MeasureRawEs256Verify());
             return results.Values.Any(r => r.Failure is not null || r.Errors > 0) ? 3 : 0;
         }
         finally
@@ -152,10 +171,16 @@ internal static class HttpBenchmark
         var reference = await GetTokenAsync(authority, BenchSetup.ReferenceClientId);
         var jwtScript = await WriteScriptAsync(work, "api-jwt.lua", "GET", null, [("Authorization", "Bearer " + jwt)], ["\"ok\""]);
         var referenceScript = await WriteScriptAsync(work, "api-ref.lua", "GET", null, [("Authorization", "Bearer " + reference)], ["\"ok\""]);
+        // The DPoP variant's token is bound to this key; every call carries a proof of its own, made before each phase.
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var dpopToken = await GetTokenAsync(authority, BenchSetup.ClientId,
+            DPoPProofs.Create(1, "POST", authority + "/connect/token", dpopKey, accessToken: null)[0]);
         foreach (var variant in ApiVariants.Where(v => settings.Only is null || settings.Only.Contains(v)))
         {
             var script = variant.Contains("-ref-", StringComparison.Ordinal) ? referenceScript : jwtScript;
-            results[variant] = await MeasureAsync(variant, keyPem, authority, "/data", script, settings, () => Cpu(tokenService));
+            results[variant] = variant == "api-castellan-dpop"
+                ? await MeasureAsync(variant, keyPem, authority, "/data", null, settings, () => Cpu(tokenService), GrantPool.ApiDPoP(dpopKey, dpopToken), work)
+                : await MeasureAsync(variant, keyPem, authority, "/data", script, settings, () => Cpu(tokenService));
             Print(results[variant]);
         }
 
@@ -192,16 +217,19 @@ internal static class HttpBenchmark
             var url = $"http://127.0.0.1:{port}{path}";
             if (pool is not null)
             {
-                // Enough for the warm-up at a rate no variant reaches on two cores; a shortfall shows as errors.
-                script = await SeedPoolAsync(variant, port, pool, settings.Warmup * 8_000, work!, settings);
+                // Enough for the warm-up at a rate no token variant reaches on two cores; a shortfall shows as errors.
+                script = await SeedPoolAsync(variant, port, pool, settings.Warmup * (pool.Method == "GET" ? 20_000 : 8_000), work!, settings);
             }
 
             var warmup = ParseResult(await RunWrkAsync(url, script!, settings.Warmup, settings));
             if (pool is not null)
             {
                 // A fresh pool for the measured run: twice what the warm-up's rate would use, so it does not run dry.
+                // An API call is so cheap that the warm-up (still JIT-compiling) runs at a fraction of the measured
+                // rate, so its pool is made three times larger.
                 var rate = warmup["requests"] / (warmup["duration_us"] / 1e6);
-                script = await SeedPoolAsync(variant, port, pool, (int)Math.Ceiling(Math.Max(2 * rate, 2_000) * settings.Duration) + 1_000, work!, settings);
+                var factor = pool.Method == "GET" ? 3 : 2;
+                script = await SeedPoolAsync(variant, port, pool, (int)Math.Ceiling(Math.Max(factor * rate, 2_000) * settings.Duration) + 1_000, work!, settings);
             }
 
             var cpuBefore = Cpu(child) + (companionCpu?.Invoke() ?? TimeSpan.Zero);
@@ -244,9 +272,11 @@ internal static class HttpBenchmark
         if (pool.Header is not null)
         {
             var proofs = Path.Combine(work, $"{variant}-pool.txt");
-            await File.WriteAllLinesAsync(proofs, DPoPProofs.Create(count, "POST", $"http://127.0.0.1:{port}/connect/token"));
-            return await WriteScriptAsync(work, $"{variant}.lua", "POST", pool.BodyPrefix,
-                [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", pool.Authorization)], pool.Expect,
+            await File.WriteAllLinesAsync(proofs, pool.MakeProofs!(port, count));
+            (string, string)[] headers = pool.Method == "GET"
+                ? [("Authorization", pool.Authorization)]
+                : [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", pool.Authorization)];
+            return await WriteScriptAsync(work, $"{variant}.lua", pool.Method, pool.Method == "GET" ? null : pool.BodyPrefix, headers, pool.Expect,
                 (proofs, pool.BodyPrefix, pool.BodySuffix, settings.Threads, pool.Header));
         }
 
@@ -338,7 +368,7 @@ internal static class HttpBenchmark
         throw new TimeoutException($"The server on port {port} did not start.");
     }
 
-    private static async Task<string> GetTokenAsync(string authority, string clientId)
+    private static async Task<string> GetTokenAsync(string authority, string clientId, string? dpopProof = null)
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, authority + "/connect/token")
@@ -346,6 +376,11 @@ internal static class HttpBenchmark
             Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("scope", BenchSetup.Scope)]),
         };
         request.Headers.Authorization = AuthenticationHeaderValue.Parse(BenchSetup.Basic(clientId));
+        if (dpopProof is not null)
+        {
+            request.Headers.Add("DPoP", dpopProof);
+        }
+
         using var response = await http.SendAsync(request);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.GetProperty("access_token").GetString()!;
@@ -433,6 +468,30 @@ internal static class HttpBenchmark
         return path;
     }
 
+    /// <summary>The bare ES256 check of one DPoP proof's signature, single-threaded, in this process: the unit for the API DPoP budget.</summary>
+    private static double MeasureRawEs256Verify()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var proof = DPoPProofs.Create(1, "GET", "http://127.0.0.1/data", key, "token")[0];
+        var dot = proof.LastIndexOf('.');
+        var signed = Encoding.ASCII.GetBytes(proof[..dot]);
+        var signature = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(proof[(dot + 1)..]);
+        using var publicKey = ECDsa.Create(key.ExportParameters(false));
+        for (var i = 0; i < 2000; i++)
+        {
+            publicKey.VerifyData(signed, signature, HashAlgorithmName.SHA256);
+        }
+
+        const int iterations = 10000;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < iterations; i++)
+        {
+            publicKey.VerifyData(signed, signature, HashAlgorithmName.SHA256);
+        }
+
+        return watch.Elapsed.TotalMicroseconds / iterations;
+    }
+
     /// <summary>The bare RS256 signature check of one token, single-threaded, in this process: the unit for the API CPU budget.</summary>
     private static double MeasureRawRs256Verify(RSA rsa)
     {
@@ -514,7 +573,7 @@ internal static class HttpBenchmark
             ? $"{r.Variant,-28} FAILED: {r.Failure}"
             : FormattableString.Invariant($"{r.Variant,-28} {r.RequestsPerSecond,9:F0} req/s   p50 {r.P50Ms,6:F2} ms   p99 {r.P99Ms,6:F2} ms   server CPU {r.CpuMicrosPerRequest,7:F1} µs/req   errors {r.Errors} of {r.Requests}"));
 
-    private static void PrintRatios(Dictionary<string, Result> results, double rawVerifyMicros, double rawSignMicros, double loadedSignMicros)
+    private static void PrintRatios(Dictionary<string, Result> results, double rawVerifyMicros, double rawSignMicros, double loadedSignMicros, double rawEs256VerifyMicros)
     {
         Console.WriteLine();
         Console.WriteLine("Ratios (same run):");
@@ -594,6 +653,16 @@ internal static class HttpBenchmark
         }
 
         Ratio("api-castellan / api-jwtbearer (req/s)", "api-castellan", "api-jwtbearer", 0.95);
+        Ratio("api-castellan-dpop / api-castellan (req/s)", "api-castellan-dpop", "api-castellan");
+        if (results.TryGetValue("api-castellan-dpop", out var dpopApi) && results.TryGetValue("api-castellan", out var bearerApi)
+            && dpopApi.Failure is null && bearerApi.Failure is null)
+        {
+            // The issue's budget: a DPoP call costs at most the Bearer call plus 1.5 raw verifications of the proof.
+            var proofCost = (dpopApi.CpuMicrosPerRequest - bearerApi.CpuMicrosPerRequest) / rawEs256VerifyMicros;
+            Console.WriteLine(FormattableString.Invariant($"  {"raw ES256 verify (µs, in-process, one thread)",-58} {rawEs256VerifyMicros,6:F1}"));
+            Console.WriteLine(FormattableString.Invariant($"  {"(api-castellan-dpop − api-castellan) CPU µs/req ÷ raw ES256",-58} {proofCost,6:F2}   target ≤ 1.50: {(proofCost <= 1.5 ? "met" : "MISSED")}"));
+        }
+
         Ratio("api-castellan-nocache / api-jwtbearer (req/s)", "api-castellan-nocache", "api-jwtbearer");
         Ratio("api-jwtbearer / api-none (req/s)", "api-jwtbearer", "api-none");
         if (results.TryGetValue("api-castellan", out var c) && results.TryGetValue("api-none", out var none) && c.Failure is null && none.Failure is null)

@@ -1,3 +1,4 @@
+using Castellan.Security;
 using Castellan.ApiProtection;
 using System.Buffers.Text;
 using System.Security.Cryptography;
@@ -49,7 +50,7 @@ internal static class ApiServer
                     o.TokenValidationParameters.ValidTypes = ["at+jwt"];
                 });
                 break;
-            case "api-castellan" or "api-castellan-nocache" or "api-castellan-ref-cache" or "api-castellan-ref-nocache":
+            case "api-castellan" or "api-castellan-nocache" or "api-castellan-ref-cache" or "api-castellan-ref-nocache" or "api-castellan-dpop":
                 builder.Services.AddAuthentication(CastellanApiExtensions.DefaultScheme).AddCastellanApi(o =>
                 {
                     o.Authority = authority;
@@ -59,6 +60,16 @@ internal static class ApiServer
                     // "nocache": every request pays for the full JWT validation, as with JwtBearer.
                     o.ValidatedTokenCacheSize = variant == "api-castellan-nocache" ? 0 : 10_000;
                 });
+                if (variant == "api-castellan-dpop")
+                {
+                    // The bench signs a whole run's proofs (hundreds of thousands) before the run, which takes longer
+                    // than the default 60 s iat window, and a run sends more proofs than the default replay cache
+                    // holds (100,000: sized for about 1,000 proofs a second). A wider window and a larger cache change
+                    // what the cache holds, not what a proof costs to check; docs/dpop.md says how to size them.
+                    builder.Services.AddCastellanReplayCache(o => o.MaxEntries = 4_000_000);
+                    builder.Services.AddCastellanDPoPProofValidator(o => o.IatWindow = TimeSpan.FromMinutes(5));
+                }
+
                 break;
         }
 
