@@ -23,6 +23,14 @@ public static class JwkThumbprint
 {
     private const int StackLimit = 1024;
 
+    /// <summary>Whether <paramref name="value"/> has the form of a SHA-256 thumbprint: 43 base64url characters, no padding.</summary>
+    public static bool IsSha256Base64Url(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        Span<byte> hash = stackalloc byte[32];
+        return value.Length == 43 && Base64UrlDecoder.TryDecode(value, hash, out var written) && written == 32;
+    }
+
     /// <summary>The base64url (no padding) SHA-256 thumbprint of a public EC, RSA or OKP key.</summary>
     /// <exception cref="ArgumentException">The key has another <c>kty</c>, lacks a required member, or a member is not
     /// a valid value.</exception>

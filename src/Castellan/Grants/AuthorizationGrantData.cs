@@ -38,7 +38,10 @@ internal sealed record AuthorizationGrantData
 
     public string? Nonce { get; init; }
 
-    /// <summary>Refresh tokens only: the thumbprint of the DPoP key they are bound to (RFC 9449 §5), or null.</summary>
+    /// <summary>
+    /// The thumbprint of the DPoP key the grant is bound to, or null: for a code, the authorize request's
+    /// <c>dpop_jkt</c> (RFC 9449 §10); for a refresh token, the key of the proof it was issued with (§5).
+    /// </summary>
     public string? DPoPKeyThumbprint { get; init; }
 
     public string Serialize() => JsonSerializer.Serialize(this, GrantDataJsonContext.Default.AuthorizationGrantData);

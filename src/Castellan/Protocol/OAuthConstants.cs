@@ -17,6 +17,9 @@ internal static class OAuthParameters
     public const string Code = "code";
     public const string CodeChallenge = "code_challenge";
     public const string CodeChallengeMethod = "code_challenge_method";
+
+    /// <summary>RFC 9449 §10: the thumbprint of the DPoP key the authorization code is bound to.</summary>
+    public const string DPoPJkt = "dpop_jkt";
     public const string CodeVerifier = "code_verifier";
     public const string RefreshToken = "refresh_token";
     public const string Username = "username";

@@ -364,4 +364,75 @@ public sealed class DPoPTokenTests : IAsyncLifetime
         using var asBearer = await UserInfoAsync("Bearer", access, proof: null);
         Assert.Equal(HttpStatusCode.OK, asBearer.StatusCode);
     }
+
+    /// <summary>Signs in through the authorize endpoint with <c>dpop_jkt</c> (RFC 9449 §10) and returns the code.</summary>
+    private async Task<(string Code, AuthorizeRequestBuilder Request)> CodeBoundToAsync(string jkt, string scope = "openid api1")
+    {
+        using var browser = new BrowserSession(_server);
+        var request = new AuthorizeRequestBuilder(_server);
+        var login = await browser.NavigateAsync(request.Url(scope: scope, extra: new Duende.IdentityModel.Client.Parameters { { "dpop_jkt", jkt } }));
+        Assert.Equal("login", login.Page);
+        var back = await browser.SignInAsync(login);
+        return (back.ResponseParameters["code"], request);
+    }
+
+    [Fact]
+    public async Task Code_bound_by_dpop_jkt_is_redeemed_with_a_proof_by_that_key()
+    {
+        var (code, request) = await CodeBoundToAsync(_key.Thumbprint);
+        var tokens = await AuthorizationCodeFlowTests.RedeemAsync(_http, code, request, dpopProof: Proof());
+        Assert.False(tokens.IsError, tokens.Error + " " + tokens.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, tokens.TokenType);
+        Assert.Equal(_key.Thumbprint, Jkt(tokens.AccessToken!));
+    }
+
+    [Fact]
+    public async Task Code_bound_by_dpop_jkt_is_refused_with_another_key_or_without_a_proof()
+    {
+        var (code, request) = await CodeBoundToAsync(_key.Thumbprint);
+        AssertError(await AuthorizationCodeFlowTests.RedeemAsync(_http, code, request, dpopProof: Proof(_otherKey)), "invalid_grant");
+
+        var (second, secondRequest) = await CodeBoundToAsync(_key.Thumbprint);
+        AssertError(await AuthorizationCodeFlowTests.RedeemAsync(_http, second, secondRequest), "invalid_grant");
+    }
+
+    [Fact]
+    public async Task Code_bound_by_dpop_jkt_gives_a_confidential_client_an_unbound_refresh_token()
+    {
+        // The binding of the code is spent on its redemption: as for any confidential client, its refresh token is
+        // bound by the client's authentication, and a refresh with another key's proof works.
+        var (code, request) = await CodeBoundToAsync(_key.Thumbprint, "openid api1 offline_access");
+        var tokens = await AuthorizationCodeFlowTests.RedeemAsync(_http, code, request, dpopProof: Proof());
+        Assert.False(tokens.IsError, tokens.Error);
+        Assert.NotNull(tokens.RefreshToken);
+
+        var refreshed = await RefreshAsync(InteractiveServer.WebClientId, tokens.RefreshToken!, Proof(_otherKey));
+        Assert.False(refreshed.IsError, refreshed.Error + " " + refreshed.ErrorDescription);
+        Assert.Equal(_otherKey.Thumbprint, Jkt(refreshed.AccessToken!));
+    }
+
+    [Theory]
+    [InlineData("short")]
+    [InlineData("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I=")]
+    [InlineData("0ZcOCORZNYy+DWpqq30jZyJGHTN0d2HglBV3uiguA4")]
+    [InlineData("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")]
+    public async Task Malformed_dpop_jkt_is_invalid_request_at_the_client(string jkt)
+    {
+        using var browser = new BrowserSession(_server);
+        var request = new AuthorizeRequestBuilder(_server);
+        var result = await browser.NavigateAsync(request.Url(scope: "openid api1", extra: new Duende.IdentityModel.Client.Parameters { { "dpop_jkt", jkt } }));
+        Assert.Equal("invalid_request", result.ResponseParameters["error"]);
+        Assert.Contains("dpop_jkt", result.ResponseParameters["error_description"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Repeated_dpop_jkt_is_invalid_request()
+    {
+        using var browser = new BrowserSession(_server);
+        var request = new AuthorizeRequestBuilder(_server);
+        var url = request.Url(scope: "openid api1", extra: new Duende.IdentityModel.Client.Parameters { { "dpop_jkt", _key.Thumbprint } })
+            + "&dpop_jkt=" + _otherKey.Thumbprint;
+        var result = await browser.NavigateAsync(url);
+        Assert.Equal("invalid_request", result.ResponseParameters["error"]);
+    }
 }

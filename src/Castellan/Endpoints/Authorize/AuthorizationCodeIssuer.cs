@@ -27,6 +27,7 @@ internal sealed class AuthorizationCodeIssuer(IPersistedGrantStore grants, TimeP
             CodeChallenge = request.CodeChallenge,
             CodeChallengeMethod = request.CodeChallengeMethod,
             Nonce = request.Nonce,
+            DPoPKeyThumbprint = request.DPoPKeyThumbprint,
         };
         await grants.StoreAsync(new PersistedGrant
         {

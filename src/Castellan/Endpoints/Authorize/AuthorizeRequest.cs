@@ -48,6 +48,9 @@ internal sealed record ValidatedAuthorizeRequest
 
     public string? CodeChallengeMethod { get; init; }
 
+    /// <summary>RFC 9449 §10 <c>dpop_jkt</c>: the code may only be redeemed with a DPoP proof by this key.</summary>
+    public string? DPoPKeyThumbprint { get; init; }
+
     public required IReadOnlySet<string> Prompt { get; init; }
 
     public int? MaxAge { get; init; }

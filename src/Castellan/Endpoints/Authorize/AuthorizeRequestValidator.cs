@@ -4,6 +4,7 @@ using Castellan.Clients;
 using Castellan.Pkce;
 using Castellan.Protocol;
 using Castellan.Resources;
+using Castellan.Security;
 using Castellan.Stores;
 using Castellan.Tokens;
 using Microsoft.Extensions.Options;
@@ -147,6 +148,14 @@ internal sealed class AuthorizeRequestValidator(IClientStore clients, IdTokenHin
             return Back(pkceError, redirect);
         }
 
+        // RFC 9449 §10: binds the code to the DPoP key the client will redeem it with. A SHA-256 JWK thumbprint is
+        // 43 base64url characters; anything else cannot name a key.
+        var dpopJkt = parameters.Get(OAuthParameters.DPoPJkt);
+        if (dpopJkt is not null && !JwkThumbprint.IsSha256Base64Url(dpopJkt))
+        {
+            return Back(ProtocolError.InvalidRequest("The dpop_jkt parameter must be the base64url SHA-256 thumbprint of a JWK (RFC 7638)."), redirect);
+        }
+
         var isOpenId = granted.Value!.Scopes.Contains(StandardScopes.OpenId);
         var nonce = parameters.Get(OAuthParameters.Nonce);
         if (nonce is not null && nonce.Length > _limits.Nonce)
@@ -203,6 +212,7 @@ internal sealed class AuthorizeRequestValidator(IClientStore clients, IdTokenHin
             Nonce = isOpenId ? nonce : null,
             CodeChallenge = challengeMethod is null ? null : challenge,
             CodeChallengeMethod = challengeMethod,
+            DPoPKeyThumbprint = dpopJkt,
             Prompt = prompt,
             MaxAge = maxAge,
             HintSubject = hintSubject,

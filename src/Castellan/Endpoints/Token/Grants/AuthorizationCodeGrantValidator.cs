@@ -97,6 +97,14 @@ internal sealed partial class AuthorizationCodeGrantValidator(
             return new ProtocolError(OAuthErrors.InvalidGrant, pkce.Description, pkce.LogDetail);
         }
 
+        // RFC 9449 §10.1: a code requested with dpop_jkt is redeemed only with a proof by that key. The code is
+        // consumed either way: like a wrong PKCE verifier, a wrong key means the presenter may not be the client.
+        if (data.DPoPKeyThumbprint is { } jkt && !string.Equals(jkt, context.DPoPKeyThumbprint, StringComparison.Ordinal))
+        {
+            return new ProtocolError(OAuthErrors.InvalidGrant, "The authorization code is bound to another DPoP key (dpop_jkt).",
+                context.DPoPKeyThumbprint is null ? "code bound by dpop_jkt redeemed without a DPoP proof" : "code bound by dpop_jkt redeemed with a proof from another key");
+        }
+
         if (!await profiles.IsActiveAsync(grant.SubjectId, context.Client.Client, ProfileCallers.IdentityToken, cancellationToken).ConfigureAwait(false))
         {
             return Fail("the user is no longer active");
@@ -112,7 +120,9 @@ internal sealed partial class AuthorizationCodeGrantValidator(
         }
 
         return new ValidatedAuthorizationCodeRequest(context.Client, context.Issuer, granted.Value!,
-            UserGrant.From(grant, grant.SubjectId, grant.FamilyId ?? GrantHandles.NewFamilyId(), data), key);
+            // The code's dpop_jkt is checked above and binds nothing further: whether refresh tokens are bound is the
+            // token response's decision (a public client's are, to the proof's key).
+            UserGrant.From(grant, grant.SubjectId, grant.FamilyId ?? GrantHandles.NewFamilyId(), data) with { DPoPKeyThumbprint = null }, key);
     }
 
     private static ProtocolError Fail(string detail) => new(OAuthErrors.InvalidGrant, InvalidCode.Description, detail);
