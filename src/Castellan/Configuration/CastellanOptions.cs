@@ -30,6 +30,9 @@ public sealed class CastellanOptions
     /// <summary>How keys published at clients' <see cref="Client.JwksUri"/> are fetched and cached.</summary>
     public ClientJwksOptions ClientJwks { get; } = new();
 
+    /// <summary>DPoP (RFC 9449) at the token and userinfo endpoints: server nonces.</summary>
+    public CastellanDPoPOptions DPoP { get; } = new();
+
     /// <summary>
     /// How long clients, scopes and resources read from a configuration store (a database) are used before the
     /// store is asked whether they changed; they are read again only when they did, and validated once per change.
@@ -196,6 +199,21 @@ public sealed class InputLengthRestrictions
     public int RefreshToken { get; set; } = 256;
 
     public int AuthorizationCode { get; set; } = 256;
+}
+
+/// <summary>
+/// DPoP at this server. The proof checks themselves (algorithms, <c>iat</c> window, replay cache) are
+/// <see cref="Castellan.Security.DPoPProofValidationOptions"/>; nonces are made by <see cref="Castellan.Security.DPoPNonces"/>
+/// (<see cref="Castellan.Security.DPoPNonceOptions"/>: lifetime, and an HMAC key or Data Protection).
+/// </summary>
+public sealed class CastellanDPoPOptions
+{
+    /// <summary>
+    /// Whether every DPoP proof, at the token endpoint and at userinfo, must carry a nonce this server issued (RFC 9449
+    /// §8, §9). The nonces are stateless and protected with the server's Data Protection key ring, so any node accepts
+    /// another's. Per client: <see cref="Client.RequireDPoPNonce"/>. Default: false.
+    /// </summary>
+    public bool RequireNonce { get; set; }
 }
 
 /// <summary>Checks of the JWTs clients authenticate with (<c>private_key_jwt</c>, RFC 7523 §2.2 and §3).</summary>

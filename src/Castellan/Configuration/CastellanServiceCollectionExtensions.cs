@@ -82,6 +82,8 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<TokenResponseGenerator>();
         // RFC 9449 proofs at the token endpoint; TryAdd inside, so a validator or options of your own win.
         Castellan.Security.CastellanSecurityServiceCollectionExtensions.AddCastellanDPoPProofValidator(services);
+        // Nonces are protected with the server's own Data Protection key ring (shared by its nodes) unless an HMAC key is configured.
+        Castellan.Security.CastellanSecurityServiceCollectionExtensions.AddCastellanDPoPNonces(services);
         services.TryAddSingleton<TokenDPoPValidator>();
         services.TryAddSingleton<TokenEndpoint>();
         services.TryAddSingleton<DiscoveryEndpoint>();

@@ -44,6 +44,14 @@ public sealed class Client
     /// </summary>
     public bool RequireDPoP { get; set; }
 
+    /// <summary>
+    /// Whether this client's DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8): a proof
+    /// without one, or with one no longer accepted, is answered <c>use_dpop_nonce</c> with a fresh nonce in the
+    /// <c>DPoP-Nonce</c> header. Limits how far ahead a stolen device can sign proofs. Default: false;
+    /// <see cref="CastellanDPoPOptions.RequireNonce"/> turns it on for every client.
+    /// </summary>
+    public bool RequireDPoPNonce { get; set; }
+
     /// <summary>Grant types the client may use, e.g. <see cref="GrantTypes.ClientCredentials"/>.</summary>
     public ICollection<string> AllowedGrantTypes { get; set; } = new List<string>();
 

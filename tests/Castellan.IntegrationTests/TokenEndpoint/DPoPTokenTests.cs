@@ -20,6 +20,7 @@ namespace Castellan.IntegrationTests.TokenEndpoint;
 public sealed class DPoPTokenTests : IAsyncLifetime
 {
     private const string RequireDPoPClientId = "dpop-required";
+    private const string NonceClientId = "dpop-nonce";
 
     private readonly TempDirectory _root = new();
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
@@ -48,6 +49,7 @@ public sealed class DPoPTokenTests : IAsyncLifetime
                 AllowedScopes = { "api1" },
                 RequireDPoP = true,
             },
+            NonceClient(),
         ]));
         _http = _server.CreateClient();
     }
@@ -434,5 +436,105 @@ public sealed class DPoPTokenTests : IAsyncLifetime
             + "&dpop_jkt=" + _otherKey.Thumbprint;
         var result = await browser.NavigateAsync(url);
         Assert.Equal("invalid_request", result.ResponseParameters["error"]);
+    }
+
+    private static Client NonceClient() => new()
+    {
+        ClientId = NonceClientId,
+        ClientSecrets = { Secret.FromPlainText(TokenServer.ClientSecret) },
+        AllowedGrantTypes = { GrantTypes.ClientCredentials },
+        AllowedScopes = { "api1" },
+        RequireDPoPNonce = true,
+    };
+
+    [Fact]
+    public async Task Client_requiring_nonces_is_asked_for_one_then_accepted_with_it()
+    {
+        var first = await ClientCredentialsAsync(Proof(), NonceClientId);
+        AssertError(first, DPoPConstants.UseDPoPNonce);
+        Assert.NotNull(first.DPoPNonce);
+        Assert.Equal(first.DPoPNonce, Assert.Single(first.HttpResponse!.Headers.GetValues(DPoPConstants.NonceHeaderName)));
+
+        var second = await ClientCredentialsAsync(_key.Proof("POST", TokenEndpointUrl, nonce: first.DPoPNonce), NonceClientId);
+        Assert.False(second.IsError, second.Error + " " + second.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, second.TokenType);
+        // RFC 9449 §8.2: the answer carries the nonce to use next.
+        Assert.Equal(first.DPoPNonce, second.DPoPNonce);
+    }
+
+    [Fact]
+    public async Task Forged_or_expired_nonce_is_use_dpop_nonce()
+    {
+        var nonce = (await ClientCredentialsAsync(Proof(), NonceClientId)).DPoPNonce!;
+        AssertError(await ClientCredentialsAsync(_key.Proof("POST", TokenEndpointUrl, nonce: nonce[..^2] + "AA"), NonceClientId), DPoPConstants.UseDPoPNonce);
+        AssertError(await ClientCredentialsAsync(_key.Proof("POST", TokenEndpointUrl, nonce: "not-a-nonce"), NonceClientId), DPoPConstants.UseDPoPNonce);
+
+        // DPoPNonceOptions.Lifetime is 5 minutes by default: the same nonce is refused after it.
+        _time.Advance(TimeSpan.FromMinutes(6));
+        var stale = await ClientCredentialsAsync(_key.Proof("POST", TokenEndpointUrl, nonce: nonce), NonceClientId);
+        AssertError(stale, DPoPConstants.UseDPoPNonce);
+        Assert.NotEqual(nonce, stale.DPoPNonce);
+    }
+
+    [Fact]
+    public async Task Clients_without_the_setting_are_not_asked_for_nonces()
+    {
+        var response = await ClientCredentialsAsync(Proof());
+        Assert.False(response.IsError, response.Error);
+        Assert.False(response.HttpResponse!.Headers.Contains(DPoPConstants.NonceHeaderName));
+    }
+
+    [Fact]
+    public async Task Nonce_from_one_node_is_accepted_by_another_sharing_the_key_ring()
+    {
+        // A second server on the same folder, so on one Data Protection key ring (and application name), as the
+        // nodes of a cluster are: nonces need no shared state beyond that.
+        var nonceFromA = (await ClientCredentialsAsync(Proof(), NonceClientId)).DPoPNonce!;
+        await using var sharedNode = await InteractiveServer.StartAsync(_root, time: _time, configure: c => c.AddInMemoryClients([NonceClient()]),
+            options: o => o.IssuerUri = _server.BaseAddress);
+        using var httpB = sharedNode.CreateClient();
+        var onB = await httpB.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        {
+            Address = "connect/token",
+            ClientId = NonceClientId,
+            ClientSecret = TokenServer.ClientSecret,
+            Scope = "api1",
+            // The proof names the issuer's token endpoint: node B is configured with node A's issuer.
+            DPoPProofToken = _key.Proof("POST", TokenEndpointUrl, nonce: nonceFromA),
+        });
+        Assert.False(onB.IsError, onB.Error + " " + onB.ErrorDescription);
+        Assert.Equal(DPoPConstants.TokenType, onB.TokenType);
+    }
+
+    [Fact]
+    public async Task Server_wide_nonces_apply_to_code_redemption_and_to_userinfo()
+    {
+        using var root = new TempDirectory();
+        await using var server = await InteractiveServer.StartAsync(root, time: _time, options: o => o.DPoP.RequireNonce = true);
+        using var http = server.CreateClient();
+        var tokenUrl = server.BaseAddress + "/connect/token";
+        using var browser = new BrowserSession(server);
+        var (code, request) = await AuthorizationCodeFlowTests.SignInAndGetCodeAsync(browser, scope: "openid api1");
+
+        var asked = await AuthorizationCodeFlowTests.RedeemAsync(http, code, request, dpopProof: _key.Proof("POST", tokenUrl));
+        AssertError(asked, DPoPConstants.UseDPoPNonce);
+        // The nonce refusal comes before the grant is looked at, so the code is still good for the retry.
+        var tokens = await AuthorizationCodeFlowTests.RedeemAsync(http, code, request, dpopProof: _key.Proof("POST", tokenUrl, nonce: asked.DPoPNonce));
+        Assert.False(tokens.IsError, tokens.Error + " " + tokens.ErrorDescription);
+        var access = tokens.AccessToken!;
+
+        var userInfoUrl = server.BaseAddress + "/connect/userinfo";
+        using var withoutNonce = new HttpRequestMessage(HttpMethod.Get, "connect/userinfo");
+        withoutNonce.Headers.TryAddWithoutValidation("Authorization", "DPoP " + access);
+        withoutNonce.Headers.TryAddWithoutValidation(DPoPConstants.HeaderName, _key.Proof("GET", userInfoUrl, access));
+        using var refused = await http.SendAsync(withoutNonce);
+        Assert.Contains("error=\"use_dpop_nonce\"", Challenge(refused, "DPoP"), StringComparison.Ordinal);
+        var nonce = Assert.Single(refused.Headers.GetValues(DPoPConstants.NonceHeaderName));
+
+        using var withNonce = new HttpRequestMessage(HttpMethod.Get, "connect/userinfo");
+        withNonce.Headers.TryAddWithoutValidation("Authorization", "DPoP " + access);
+        withNonce.Headers.TryAddWithoutValidation(DPoPConstants.HeaderName, _key.Proof("GET", userInfoUrl, access, nonce: nonce));
+        using var accepted = await http.SendAsync(withNonce);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
     }
 }

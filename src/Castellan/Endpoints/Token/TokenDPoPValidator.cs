@@ -1,6 +1,7 @@
 using Castellan.Hosting;
 using Castellan.Protocol;
 using Castellan.Security;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -11,7 +12,7 @@ namespace Castellan.Endpoints.Token;
 /// yields the thumbprint of its key, which the issued tokens are bound to. Only requests that carry a <c>DPoP</c>
 /// header, or come from a client with <see cref="Client.RequireDPoP"/>, reach it.
 /// </summary>
-internal sealed class TokenDPoPValidator(DPoPProofValidator validator, IOptions<CastellanOptions> options)
+internal sealed class TokenDPoPValidator(DPoPProofValidator validator, DPoPNonces nonces, IOptions<CastellanOptions> options)
 {
     // RFC 9449 §5 names no error for a missing proof: invalid_dpop_proof is for a proof that is there and invalid.
     // A request lacking what this client must send is malformed (RFC 6749 §5.2 invalid_request).
@@ -22,11 +23,24 @@ internal sealed class TokenDPoPValidator(DPoPProofValidator validator, IOptions<
         "The DPoP proof cannot be checked against this request.", "the token endpoint URL built from the issuer is not an absolute URI");
 
     private readonly string _path = options.Value.Endpoints.Token;
+    private readonly bool _requireNonce = options.Value.DPoP.RequireNonce;
+
+    /// <summary>Whether proofs from <paramref name="client"/> must carry a server nonce.</summary>
+    public bool RequiresNonce(Client client) => _requireNonce || client.RequireDPoPNonce;
 
     /// <param name="issuer">The issuer as resolved for this request: the proof's <c>htu</c> is compared with the
     /// token endpoint URL under it (the URL clients are told in discovery), never with the raw Host header.</param>
-    public async ValueTask<Outcome<string>> ValidateAsync(StringValues proof, string method, string issuer, CancellationToken cancellationToken)
+    /// <param name="nonceResponse">When nonces are required: the response, which gets the current nonce in
+    /// <c>DPoP-Nonce</c> whatever the outcome (RFC 9449 §8: with <c>use_dpop_nonce</c>, and on success so the
+    /// client always holds the newest).</param>
+    public async ValueTask<Outcome<string>> ValidateAsync(StringValues proof, string method, string issuer, CancellationToken cancellationToken,
+        HttpResponse? nonceResponse = null)
     {
+        if (nonceResponse is not null)
+        {
+            nonceResponse.Headers[DPoPConstants.NonceHeaderName] = nonces.GetCurrentNonce();
+        }
+
         if (!Uri.TryCreate(IssuerResolver.Url(issuer, _path), UriKind.Absolute, out var endpoint))
         {
             return UnusableIssuer;
@@ -38,6 +52,7 @@ internal sealed class TokenDPoPValidator(DPoPProofValidator validator, IOptions<
             ProofHeader = proof,
             Method = method,
             RequestUri = endpoint,
+            NonceValidator = nonceResponse is null ? null : nonces,
         }, cancellationToken).ConfigureAwait(false);
 
         return result.IsValid

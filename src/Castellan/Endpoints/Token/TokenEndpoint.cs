@@ -54,7 +54,8 @@ internal sealed class TokenEndpoint(
             string? thumbprint = null;
             if (context.Request.Headers.TryGetValue(Security.DPoPConstants.HeaderName, out var proof))
             {
-                var key = await dpop.ValidateAsync(proof, context.Request.Method, issuerValue, cancellationToken).ConfigureAwait(false);
+                var key = await dpop.ValidateAsync(proof, context.Request.Method, issuerValue, cancellationToken,
+                    dpop.RequiresNonce(client.Value.Client) ? context.Response : null).ConfigureAwait(false);
                 if (key.IsError)
                 {
                     await RejectAsync(context, key.Error!, clientId).ConfigureAwait(false);

@@ -27,11 +27,13 @@ internal sealed partial class UserInfoEndpoint(
     ResourceIndexProvider resources,
     IssuerResolver issuerResolver,
     ProofOfPossessionVerifier possession,
+    DPoPNonces nonces,
     IOptions<CastellanOptions> options,
     ILogger<UserInfoEndpoint> logger)
 {
     private readonly FormRequestParser _parser = new(options.Value.InputLengthRestrictions);
     private readonly string _path = options.Value.Endpoints.UserInfo;
+    private readonly bool _requireNonce = options.Value.DPoP.RequireNonce;
     private readonly string _algs = "algs=\"" + string.Join(' ', possession.SupportedAlgorithms) + "\"";
 
     public async Task ProcessAsync(HttpContext context)
@@ -73,8 +75,14 @@ internal sealed partial class UserInfoEndpoint(
 
             // RFC 9449 §7 and RFC 8705 §3: a bound token only with its proof, by the rule the APIs apply.
             var binding = TokenBinding.FromPayload(root!.Value);
+            if (dpop && _requireNonce)
+            {
+                // RFC 9449 §9: the current nonce on every DPoP answer, so the client always holds the newest.
+                context.Response.Headers[DPoPConstants.NonceHeaderName] = nonces.GetCurrentNonce();
+            }
+
             if ((dpop || binding.IsBound)
-                && await possession.VerifyAsync(context, token, dpop, binding, UserInfoUri(issuer)).ConfigureAwait(false) is { IsValid: false } refused)
+                && await possession.VerifyAsync(context, token, dpop, binding, UserInfoUri(issuer), _requireNonce ? nonces : null).ConfigureAwait(false) is { IsValid: false } refused)
             {
                 LogBindingRefused(logger, refused.LogReason);
                 await ChallengeAsync(context, StatusCodes.Status401Unauthorized, refused.Error, refused.ErrorDescription, dpop: refused.DPoPScheme).ConfigureAwait(false);
