@@ -30,6 +30,9 @@ public sealed class CastellanOptions
     /// <summary>How keys published at clients' <see cref="Client.JwksUri"/> are fetched and cached.</summary>
     public ClientJwksOptions ClientJwks { get; } = new();
 
+    /// <summary>Client certificates (RFC 8705): the two certificate authentication methods and certificate-bound tokens. Off by default.</summary>
+    public MutualTlsOptions MutualTls { get; } = new();
+
     /// <summary>
     /// How long clients, scopes and resources read from a configuration store (a database) are used before the
     /// store is asked whether they changed; they are read again only when they did, and validated once per change.

@@ -41,6 +41,9 @@ internal sealed record AuthorizationGrantData
     /// <summary>Refresh tokens only: the thumbprint of the DPoP key they are bound to (RFC 9449 §5), or null.</summary>
     public string? DPoPKeyThumbprint { get; init; }
 
+    /// <summary>Refresh tokens only: the <c>x5t#S256</c> of the client certificate they are bound to (RFC 8705 §4), or null.</summary>
+    public string? CertificateThumbprint { get; init; }
+
     public string Serialize() => JsonSerializer.Serialize(this, GrantDataJsonContext.Default.AuthorizationGrantData);
 
     public static AuthorizationGrantData? Deserialize(string json)

@@ -23,11 +23,12 @@ internal sealed class TokenDPoPValidator(DPoPProofValidator validator, IOptions<
 
     private readonly string _path = options.Value.Endpoints.Token;
 
-    /// <param name="issuer">The issuer as resolved for this request: the proof's <c>htu</c> is compared with the
-    /// token endpoint URL under it (the URL clients are told in discovery), never with the raw Host header.</param>
-    public async ValueTask<Outcome<string>> ValidateAsync(StringValues proof, string method, string issuer, CancellationToken cancellationToken)
+    /// <param name="endpointBase">The issuer as resolved for this request, or the mutual TLS alias base for a request
+    /// that arrived at the alias (<see cref="MutualTlsAliases.EndpointBaseFor"/>): the proof's <c>htu</c> is compared
+    /// with the token endpoint URL under it (a URL clients are told in discovery), never with the raw Host header.</param>
+    public async ValueTask<Outcome<string>> ValidateAsync(StringValues proof, string method, string endpointBase, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(IssuerResolver.Url(issuer, _path), UriKind.Absolute, out var endpoint))
+        if (!Uri.TryCreate(IssuerResolver.Url(endpointBase, _path), UriKind.Absolute, out var endpoint))
         {
             return UnusableIssuer;
         }
