@@ -23,9 +23,20 @@ internal static class ClientCertificates
         {
             var name = new X500DistinguishedName(value);
 
-            // An empty name would match every certificate issued without a subject (those that name the client
-            // in their SAN only); such a client needs another way to be named.
-            return name.EnumerateRelativeDistinguishedNames().Any() ? name : null;
+            // An empty name (or an attribute without a value) would match certificates issued without a subject,
+            // those that name their holder in the SAN only; such a client needs another way to be named.
+            var any = false;
+            foreach (var rdn in name.EnumerateRelativeDistinguishedNames())
+            {
+                if (!rdn.HasMultipleElements && string.IsNullOrWhiteSpace(rdn.GetSingleElementValue()))
+                {
+                    return null;
+                }
+
+                any = true;
+            }
+
+            return any ? name : null;
         }
         catch (CryptographicException)
         {
