@@ -339,16 +339,9 @@ public sealed class MutualTlsTests : IAsyncLifetime
         Assert.False(reference.IsError, reference.Error);
         var expected = CertificateThumbprint.ComputeSha256Base64Url(_selfSigned);
 
-        using var http = new HttpClient { BaseAddress = new Uri(_issuer + "/") };
         foreach (var token in new[] { jwt.AccessToken!, reference.AccessToken! })
         {
-            var introspection = await http.IntrospectTokenAsync(new TokenIntrospectionRequest
-            {
-                Address = "connect/introspect",
-                ClientId = "api1",
-                ClientSecret = TokenServer.Api1Secret,
-                Token = token,
-            });
+            var introspection = await IntrospectAsApiAsync(token);
             Assert.False(introspection.IsError, introspection.Error);
             Assert.True(introspection.IsActive);
             var root = introspection.Json!.Value;
@@ -359,29 +352,41 @@ public sealed class MutualTlsTests : IAsyncLifetime
         }
     }
 
+    /// <summary>The API introspects at the ordinary endpoint with its secret.</summary>
+    private async Task<TokenIntrospectionResponse> IntrospectAsApiAsync(string token)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_issuer + "/") };
+        return await http.IntrospectTokenAsync(new TokenIntrospectionRequest
+        {
+            Address = "connect/introspect",
+            ClientId = "api1",
+            ClientSecret = TokenServer.Api1Secret,
+            Token = token,
+        });
+    }
+
     [Fact]
     public async Task An_mtls_client_introspects_at_the_alias_with_its_certificate()
     {
         var token = await ClientCredentialsAsync(_issued, CaClientId);
-        using var http = AliasClient(_issued);
-        var introspection = await http.IntrospectTokenAsync(new TokenIntrospectionRequest
+        async Task<TokenIntrospectionResponse> IntrospectAsync(X509Certificate2? certificate)
         {
-            Address = "connect/introspect",
-            ClientId = CaClientId,
-            ClientCredentialStyle = ClientCredentialStyle.PostBody,
-            Token = token.AccessToken!,
-        });
-        Assert.False(introspection.IsError, introspection.Error);
+            using var http = AliasClient(certificate);
+            return await http.IntrospectTokenAsync(new TokenIntrospectionRequest
+            {
+                Address = "connect/introspect",
+                ClientId = CaClientId,
+                ClientCredentialStyle = ClientCredentialStyle.PostBody,
+                Token = token.AccessToken!,
+            });
+        }
 
-        using var withoutCertificate = AliasClient(null);
-        var refused = await withoutCertificate.IntrospectTokenAsync(new TokenIntrospectionRequest
-        {
-            Address = "connect/introspect",
-            ClientId = CaClientId,
-            ClientCredentialStyle = ClientCredentialStyle.PostBody,
-            Token = token.AccessToken!,
-        });
-        Assert.Equal(HttpStatusCode.Unauthorized, refused.HttpStatusCode);
+        var introspection = await IntrospectAsync(_issued);
+        Assert.False(introspection.IsError, introspection.Error);
+        Assert.True(introspection.IsActive);
+
+        // Introspection takes no `none`: without the certificate the client_id alone authenticates nothing.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await IntrospectAsync(null)).HttpStatusCode);
     }
 
     private async Task<TokenResponse> PasswordAsync(X509Certificate2? certificate)
@@ -518,6 +523,7 @@ public sealed class MutualTlsTests : IAsyncLifetime
     public async Task Revocation_at_the_alias_authenticates_with_the_certificate()
     {
         var token = await ClientCredentialsAsync(_selfSigned, ReferenceClientId);
+        Assert.True((await IntrospectAsApiAsync(token.AccessToken!)).IsActive);
         using var http = AliasClient(_selfSigned);
         var revoked = await http.RevokeTokenAsync(new TokenRevocationRequest
         {
@@ -528,15 +534,7 @@ public sealed class MutualTlsTests : IAsyncLifetime
         });
         Assert.False(revoked.IsError, revoked.Error);
 
-        using var introspecting = new HttpClient { BaseAddress = new Uri(_issuer + "/") };
-        var introspection = await introspecting.IntrospectTokenAsync(new TokenIntrospectionRequest
-        {
-            Address = "connect/introspect",
-            ClientId = "api1",
-            ClientSecret = TokenServer.Api1Secret,
-            Token = token.AccessToken!,
-        });
-        Assert.False(introspection.IsActive);
+        Assert.False((await IntrospectAsApiAsync(token.AccessToken!)).IsActive);
     }
 }
 
