@@ -115,6 +115,7 @@ public static partial class CastellanHostApp
 
         builder.Services.AddHealthChecks().AddCastellanChecks();
         var rateLimited = ConfigureRateLimiting(builder);
+        var forwardedCertificates = HostMutualTls.Configure(builder);
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Castellan.Host");
@@ -134,6 +135,12 @@ public static partial class CastellanHostApp
         app.Lifetime.ApplicationStarted.Register(() => LogListening(logger, string.Join(", ", app.Urls)));
         // First, so that every answer of a page has the headers, also one the rate limiter gives.
         app.UseMiddleware<PageSecurityHeaders>();
+        if (forwardedCertificates)
+        {
+            // Before the endpoints: the proxy's header becomes the connection's client certificate.
+            app.UseCertificateForwarding();
+        }
+
         var castellanEndpoints = app.MapCastellan();
         var pages = app.MapRazorPages();
         if (rateLimited)

@@ -49,6 +49,9 @@ internal sealed class HostSettings
 
     public DataProtectionSettings DataProtection { get; } = new();
 
+    /// <summary>Client certificates (RFC 8705, docs/mtls.md): the engine's <see cref="MutualTlsOptions"/> and how the host receives them.</summary>
+    public MutualTlsSettings MutualTls { get; } = new();
+
     /// <summary>Where clients, grants, keys and Data Protection keys are kept (docs/storage.md).</summary>
     public StorageSettings Storage { get; } = new();
 
@@ -87,6 +90,30 @@ internal sealed class HostSettings
 
         /// <summary>Read configuration changes as the database announces them, not only once per ConfigurationCacheLifetime. Default: true.</summary>
         public bool NotifyConfigurationChanges { get; set; } = true;
+    }
+
+    internal sealed class MutualTlsSettings
+    {
+        public bool Enabled { get; set; }
+
+        public string? EndpointBaseUrl { get; set; }
+
+        public System.Security.Cryptography.X509Certificates.X509ChainTrustMode? ChainTrustMode { get; set; }
+
+        public System.Security.Cryptography.X509Certificates.X509RevocationMode? RevocationMode { get; set; }
+
+        public bool AlwaysEmitConfirmationClaim { get; set; }
+
+        /// <summary>PEM or DER files of the CAs that issue <c>tls_client_auth</c> certificates; set, only they are trusted.</summary>
+        public List<string> TrustedRootCertificateFiles { get; set; } = [];
+
+        public List<string> IntermediateCertificateFiles { get; set; } = [];
+
+        /// <summary>
+        /// The request header a TLS-terminating proxy puts the client certificate in (base64 DER, or URL-encoded PEM);
+        /// null (the default): no header is read, a certificate comes from Kestrel's own TLS only.
+        /// </summary>
+        public string? ForwardedCertificateHeader { get; set; }
     }
 
     internal sealed class DataProtectionSettings

@@ -21,6 +21,15 @@ internal sealed class ClientModel
         SecretHashes = SecretVerifier.Decode(client.ClientSecrets);
         AssertionKeys = [.. client.ClientSecrets.Where(s => s.Type == SecretTypes.JsonWebKey)
             .Select(s => (Key: Authentication.ClientKeys.FromSecret(s.Value), s.Expiration)).Where(k => k.Key is not null).Select(k => (k.Key!, k.Expiration))];
+        CertificateNames = [.. client.ClientSecrets.Where(s => s.Type == SecretTypes.X509Name)
+            .Select(s => (Name: Authentication.ClientCertificates.ParseName(s.Value), s.Expiration)).Where(n => n.Name is not null).Select(n => (n.Name!, n.Expiration))];
+        CertificateThumbprints = [.. client.ClientSecrets
+            .Select(s => (Hash: s.Type switch
+            {
+                SecretTypes.X509Thumbprint => Authentication.ClientCertificates.ParseThumbprint(s.Value),
+                SecretTypes.JsonWebKey => Authentication.ClientCertificates.X5cThumbprint(s.Value),
+                _ => null,
+            }, s.Expiration)).Where(t => t.Hash is not null).Select(t => (t.Hash!, t.Expiration))];
         AuthenticationMethods = (client.AllowedAuthenticationMethods.Count > 0 ? client.AllowedAuthenticationMethods : ImpliedAuthenticationMethods(client))
             .ToFrozenSet(StringComparer.Ordinal);
         // A claim whose value does not fit its type was reported by configuration validation; it is left out here
@@ -32,6 +41,15 @@ internal sealed class ClientModel
 
     /// <summary>The public keys of the client's <see cref="SecretTypes.JsonWebKey"/> secrets, each with its secret's expiration; a key that does not parse is left out (configuration validation reports it).</summary>
     public IReadOnlyList<(Microsoft.IdentityModel.Tokens.JsonWebKey Key, DateTimeOffset? Expiration)> AssertionKeys { get; }
+
+    /// <summary>The subjects of the client's <see cref="SecretTypes.X509Name"/> secrets (<c>tls_client_auth</c>), each with its secret's expiration.</summary>
+    public IReadOnlyList<(System.Security.Cryptography.X509Certificates.X500DistinguishedName Name, DateTimeOffset? Expiration)> CertificateNames { get; }
+
+    /// <summary>
+    /// The certificate hashes of <c>self_signed_tls_client_auth</c>: its <see cref="SecretTypes.X509Thumbprint"/>
+    /// secrets (SHA-1 or SHA-256) and the SHA-256 of the <c>x5c</c> certificate of its JWK secrets.
+    /// </summary>
+    public IReadOnlyList<(byte[] Hash, DateTimeOffset? Expiration)> CertificateThumbprints { get; }
 
     /// <summary>The client's claims as they appear in its access tokens (prefixed).</summary>
     public IReadOnlyList<Tokens.TokenClaim> TokenClaims { get; }
@@ -62,6 +80,18 @@ internal sealed class ClientModel
         if (client.ClientSecrets.Any(s => s.Type == SecretTypes.JsonWebKey) || client.JwksUri is not null)
         {
             yield return Protocol.ClientAuthenticationMethods.PrivateKeyJwt;
+        }
+
+        // A JWK's x5c does not imply the certificate method: a key registered for private_key_jwt does not
+        // silently become a TLS credential when mutual TLS is turned on; list the method to use it.
+        if (client.ClientSecrets.Any(s => s.Type == SecretTypes.X509Name))
+        {
+            yield return Protocol.ClientAuthenticationMethods.TlsClientAuth;
+        }
+
+        if (client.ClientSecrets.Any(s => s.Type == SecretTypes.X509Thumbprint))
+        {
+            yield return Protocol.ClientAuthenticationMethods.SelfSignedTlsClientAuth;
         }
 
         if (!client.RequireClientSecret)

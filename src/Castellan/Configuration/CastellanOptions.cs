@@ -33,6 +33,9 @@ public sealed class CastellanOptions
     /// <summary>DPoP (RFC 9449) at the token and userinfo endpoints: server nonces.</summary>
     public CastellanDPoPOptions DPoP { get; } = new();
 
+    /// <summary>Client certificates (RFC 8705): the two certificate authentication methods and certificate-bound tokens. Off by default.</summary>
+    public MutualTlsOptions MutualTls { get; } = new();
+
     /// <summary>
     /// How long clients, scopes and resources read from a configuration store (a database) are used before the
     /// store is asked whether they changed; they are read again only when they did, and validated once per change.

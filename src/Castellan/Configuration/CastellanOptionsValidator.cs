@@ -118,6 +118,8 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
             errors.Add("ClientJwks.MaxResponseSize must be between 1024 and 1048576 bytes.");
         }
 
+        ValidateMutualTls(options, errors);
+
         var limits = options.InputLengthRestrictions;
         if (limits.MaxRequestBodySize < 1024 || limits.MaxParameterCount < 4)
         {
@@ -125,5 +127,33 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateMutualTls(CastellanOptions options, List<string> errors)
+    {
+        var mtls = options.MutualTls;
+        if (mtls.EndpointBaseUrl is { } alias)
+        {
+            // RFC 8705 §5: the aliases are https URLs clients connect to with their certificate.
+            if (!Uri.TryCreate(alias, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps
+                || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+            {
+                errors.Add($"MutualTls.EndpointBaseUrl '{alias}' must be an absolute https URL without query or fragment, e.g. https://mtls.login.example.com.");
+            }
+            else if (mtls.Enabled && options.IssuerUri is null)
+            {
+                errors.Add("MutualTls.EndpointBaseUrl needs IssuerUri: requests at the alias arrive on another host, from which the issuer cannot be derived.");
+            }
+            else if (options.IssuerUri is { } issuer && string.Equals(alias.TrimEnd('/'), issuer.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add("MutualTls.EndpointBaseUrl must differ from IssuerUri: the aliases are other URLs (RFC 8705 §5); leave it unset to take certificates at the ordinary ones.");
+            }
+        }
+
+        if (mtls.Enabled && mtls.ChainTrustMode == System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust
+            && mtls.TrustedRootCertificates.Count == 0)
+        {
+            errors.Add("MutualTls.ChainTrustMode is CustomRootTrust but TrustedRootCertificates is empty: no tls_client_auth certificate could be trusted.");
+        }
     }
 }

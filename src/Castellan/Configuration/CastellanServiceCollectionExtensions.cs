@@ -58,12 +58,17 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<KeyRingProvider>();
         services.TryAddSingleton<ResourceIndexProvider>();
         services.TryAddSingleton<IssuerResolver>();
+        services.TryAddSingleton<MutualTlsAliases>();
         // The client authentication methods, in the order they are asked and listed in discovery.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.ClientSecretBasic>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.ClientSecretPost>());
         services.TryAddSingleton<Clients.Authentication.PrivateKeyJwt>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.PrivateKeyJwt>(
             sp => sp.GetRequiredService<Clients.Authentication.PrivateKeyJwt>()));
+
+        // RFC 8705 §2: offered only with MutualTls.Enabled (the reader leaves them out otherwise).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.TlsClientAuth>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.SelfSignedTlsClientAuth>());
 
         // One-time values (client assertions' jti): in memory unless the application registers another cache.
         Castellan.Security.CastellanSecurityServiceCollectionExtensions.AddCastellanReplayCache(services);

@@ -22,7 +22,7 @@ internal sealed class ConfigurationRules(StaticKeys staticKeys, KeyRingProvider 
         var algorithms = keys.IsAutomatic
             ? options.Value.KeyManagement.EffectiveSigningAlgorithms.ToArray()
             : staticKeys.Signing.Select(s => s.Algorithm).Distinct().ToArray();
-        return ConfigurationValidator.Validate(configuration, algorithms, grants.SupportedGrantTypes, clientMethods.Names(includeNone: true));
+        return ConfigurationValidator.Validate(configuration, algorithms, grants.SupportedGrantTypes, clientMethods.RegisteredNames());
     }
 }
 

@@ -7,7 +7,8 @@ namespace Castellan;
 internal static class ConfigurationValidator
 {
     private static readonly string[] BuiltInAuthenticationMethods =
-        [Protocol.ClientAuthenticationMethods.ClientSecretBasic, Protocol.ClientAuthenticationMethods.ClientSecretPost, Protocol.ClientAuthenticationMethods.PrivateKeyJwt, Protocol.ClientAuthenticationMethods.None];
+        [Protocol.ClientAuthenticationMethods.ClientSecretBasic, Protocol.ClientAuthenticationMethods.ClientSecretPost, Protocol.ClientAuthenticationMethods.PrivateKeyJwt,
+            Protocol.ClientAuthenticationMethods.TlsClientAuth, Protocol.ClientAuthenticationMethods.SelfSignedTlsClientAuth, Protocol.ClientAuthenticationMethods.None];
 
     private static void ValidateAuthenticationMethods(Client client, IReadOnlyCollection<string> registered, string label, List<string> errors)
     {
@@ -33,6 +34,18 @@ internal static class ConfigurationValidator
             && client.JwksUri is null && !client.ClientSecrets.Any(s => s.Type == SecretTypes.JsonWebKey))
         {
             errors.Add($"{label}: authentication method 'private_key_jwt' needs the client's public key: a JWK secret in ClientSecrets or a JwksUri.");
+        }
+
+        if (client.AllowedAuthenticationMethods.Contains(Protocol.ClientAuthenticationMethods.TlsClientAuth)
+            && !client.ClientSecrets.Any(s => s.Type == SecretTypes.X509Name))
+        {
+            errors.Add($"{label}: authentication method 'tls_client_auth' needs the certificate's subject: an X509Name secret in ClientSecrets.");
+        }
+
+        if (client.AllowedAuthenticationMethods.Contains(Protocol.ClientAuthenticationMethods.SelfSignedTlsClientAuth)
+            && !client.ClientSecrets.Any(s => s.Type == SecretTypes.X509Thumbprint || (s.Type == SecretTypes.JsonWebKey && Clients.Authentication.ClientCertificates.X5cThumbprint(s.Value) is not null)))
+        {
+            errors.Add($"{label}: authentication method 'self_signed_tls_client_auth' needs the certificate: an X509Thumbprint secret, or a JWK secret with x5c, in ClientSecrets.");
         }
     }
 
@@ -317,9 +330,29 @@ internal static class ConfigurationValidator
                 continue;
             }
 
+            if (secret.Type == SecretTypes.X509Name)
+            {
+                if (Clients.Authentication.ClientCertificates.ParseName(secret.Value) is null)
+                {
+                    errors.Add($"{label}: an X509Name secret's Value is not a distinguished name, e.g. 'CN=client.example.com, O=Example'.");
+                }
+
+                continue;
+            }
+
+            if (secret.Type == SecretTypes.X509Thumbprint)
+            {
+                if (Clients.Authentication.ClientCertificates.ParseThumbprint(secret.Value) is null)
+                {
+                    errors.Add($"{label}: an X509Thumbprint secret's Value is not a certificate thumbprint: 40 (SHA-1) or 64 (SHA-256) hex characters.");
+                }
+
+                continue;
+            }
+
             if (secret.Type != SecretTypes.SharedSecret)
             {
-                errors.Add($"{label}: secret type '{secret.Type}' is not supported; use '{SecretTypes.SharedSecret}' or '{SecretTypes.JsonWebKey}'.");
+                errors.Add($"{label}: secret type '{secret.Type}' is not supported; use '{SecretTypes.SharedSecret}', '{SecretTypes.JsonWebKey}', '{SecretTypes.X509Name}' or '{SecretTypes.X509Thumbprint}'.");
                 continue;
             }
 

@@ -44,6 +44,9 @@ internal sealed record AuthorizationGrantData
     /// </summary>
     public string? DPoPKeyThumbprint { get; init; }
 
+    /// <summary>Refresh tokens only: the <c>x5t#S256</c> of the client certificate they are bound to (RFC 8705 §4), or null.</summary>
+    public string? CertificateThumbprint { get; init; }
+
     public string Serialize() => JsonSerializer.Serialize(this, GrantDataJsonContext.Default.AuthorizationGrantData);
 
     public static AuthorizationGrantData? Deserialize(string json)

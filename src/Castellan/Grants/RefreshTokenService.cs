@@ -88,6 +88,7 @@ internal sealed class RefreshTokenService(IPersistedGrantStore grants, TimeProvi
             Nonce = user.Nonce,
             AuthorizedAt = user.AuthorizedAt.ToUnixTimeSeconds(),
             DPoPKeyThumbprint = user.DPoPKeyThumbprint,
+            CertificateThumbprint = user.CertificateThumbprint,
         }.Serialize(),
     };
 

@@ -15,7 +15,8 @@ public sealed class Secret
 
     /// <summary>
     /// What <see cref="Value"/> holds: <see cref="SecretTypes.SharedSecret"/> (the default), base64 of the SHA-256
-    /// hash of the UTF-8 secret; <see cref="SecretTypes.JsonWebKey"/>, a public JWK as JSON.
+    /// hash of the UTF-8 secret; <see cref="SecretTypes.JsonWebKey"/>, a public JWK as JSON;
+    /// <see cref="SecretTypes.X509Name"/> and <see cref="SecretTypes.X509Thumbprint"/>, what identifies a client certificate.
     /// </summary>
     public string Type { get; set; } = SecretTypes.SharedSecret;
 
@@ -103,4 +104,17 @@ public static class SecretTypes
 
     /// <summary>A public JSON Web Key (RFC 7517) as JSON: the client's assertions for <c>private_key_jwt</c> are signed with its private half.</summary>
     public const string JsonWebKey = "JWK";
+
+    /// <summary>
+    /// The subject distinguished name of the client's certificate, e.g. <c>CN=billing.example.com, O=Example</c>:
+    /// <c>tls_client_auth</c> (RFC 8705 §2.1) accepts a certificate with this subject from a trusted CA. Compared as
+    /// names (attribute by attribute, case and insignificant spaces ignored), not as strings.
+    /// </summary>
+    public const string X509Name = "X509Name";
+
+    /// <summary>
+    /// The thumbprint of the client's (self-signed) certificate, in hex: SHA-1 (40 characters, what Windows and
+    /// <c>X509Certificate2.Thumbprint</c> show) or SHA-256 (64): <c>self_signed_tls_client_auth</c> (RFC 8705 §2.2).
+    /// </summary>
+    public const string X509Thumbprint = "X509Thumbprint";
 }

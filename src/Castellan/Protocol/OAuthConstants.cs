@@ -107,6 +107,12 @@ internal static class ClientAuthenticationMethods
     public const string None = "none";
     public const string PrivateKeyJwt = "private_key_jwt";
 
+    /// <summary>RFC 8705 §2.1: a certificate from a trusted CA with the registered subject.</summary>
+    public const string TlsClientAuth = "tls_client_auth";
+
+    /// <summary>RFC 8705 §2.2: the registered (usually self-signed) certificate itself.</summary>
+    public const string SelfSignedTlsClientAuth = "self_signed_tls_client_auth";
+
     /// <summary>RFC 7523 §2.2: the <c>client_assertion_type</c> of a JWT client assertion.</summary>
     public const string JwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 }

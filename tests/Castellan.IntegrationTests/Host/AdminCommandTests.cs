@@ -589,6 +589,21 @@ public sealed class AdminCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Clients_may_be_added_for_the_mutual_tls_methods_and_their_secrets_are_checked()
+    {
+        await OkAsync("clients", "add", "--client-id", "ca-client", "--grant-types", "client_credentials", "--scopes", "api1",
+            "--auth-methods", "tls_client_auth", "--json", """{ "ClientSecrets": [ { "Type": "X509Name", "Value": "CN=billing.example, O=Example" } ] }""");
+        await OkAsync("clients", "add", "--client-id", "self-signed", "--grant-types", "client_credentials", "--scopes", "api1",
+            "--auth-methods", "self_signed_tls_client_auth", "--json", """{ "ClientSecrets": [ { "Type": "X509Thumbprint", "Value": "A9993E364706816ABA3E25717850C26C9CD0D89D" } ] }""");
+        Assert.Contains("\"tls_client_auth\"", await OkAsync("clients", "show", "ca-client"), StringComparison.Ordinal);
+
+        Assert.Contains("authentication method 'tls_client_auth' needs the certificate's subject", await RefusedAsync("clients", "add", "--client-id", "no-name",
+            "--grant-types", "client_credentials", "--scopes", "api1", "--auth-methods", "tls_client_auth"), StringComparison.Ordinal);
+        Assert.Contains("40 (SHA-1) or 64 (SHA-256) hex characters", await RefusedAsync("clients", "add", "--client-id", "bad-thumbprint",
+            "--grant-types", "client_credentials", "--scopes", "api1", "--json", """{ "ClientSecrets": [ { "Type": "X509Thumbprint", "Value": "ABC" } ] }"""), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_servers_arguments_may_come_before_the_commands_own()
     {
         await AddClientAsync("m2m");

@@ -48,7 +48,7 @@ public sealed class ConfigurationValidatorTests
 
         var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
 
-        Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'tls_client_auth_typo' is unknown; supported: client_secret_basic, client_secret_post, private_key_jwt, none.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'tls_client_auth_typo' is unknown; supported: client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'none' is for public clients", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Client 'c3': authentication method 'client_secret_post' needs a shared secret", StringComparison.Ordinal));
         Assert.DoesNotContain(errors, e => e.Contains("'client_secret_basic'", StringComparison.Ordinal));

@@ -24,6 +24,7 @@ internal sealed class DiscoveryEndpoint(
     TokenRequestValidator tokenRequestValidator,
     Clients.Authentication.ClientRequestReader clientMethods,
     Security.DPoPProofValidator dpop,
+    MutualTlsAliases aliases,
     IOptions<CastellanOptions> options,
     ILogger<DiscoveryEndpoint> logger)
 {
@@ -82,6 +83,8 @@ internal sealed class DiscoveryEndpoint(
                 WriteArray(writer, "revocation_endpoint_auth_methods_supported", clientMethods.Names(includeNone: true));
                 WriteAssertionAlgorithms(writer, "revocation_endpoint_auth_signing_alg_values_supported");
             }
+
+            WriteMutualTls(writer);
 
             writer.WriteStartArray("scopes_supported");
             var claims = new List<string> { "sub" };
@@ -164,6 +167,33 @@ internal sealed class DiscoveryEndpoint(
         }
     }
 
+
+    // RFC 8705 §3.3 and §5: certificate-bound tokens, and where clients send their certificates when that is not the
+    // ordinary endpoints (the browser-facing host then never asks a browser for one).
+    private void WriteMutualTls(Utf8JsonWriter writer)
+    {
+        if (!_options.MutualTls.Enabled)
+        {
+            return;
+        }
+
+        writer.WriteBoolean("tls_client_certificate_bound_access_tokens", true);
+        if (aliases.BaseUrl is not { } alias)
+        {
+            return;
+        }
+
+        writer.WriteStartObject("mtls_endpoint_aliases");
+        foreach (var endpoint in CastellanEndpointDefinitions.All)
+        {
+            if (endpoint.MutualTlsAlias && endpoint.DiscoveryName is { } member && endpoint.IsEnabled(_options.Endpoints))
+            {
+                writer.WriteString(member, IssuerResolver.Url(alias, endpoint.Path(_options.Endpoints)));
+            }
+        }
+
+        writer.WriteEndObject();
+    }
 
     // RFC 8414 §2: the algorithms of the JWT methods (private_key_jwt), when one is registered.
     private void WriteAssertionAlgorithms(Utf8JsonWriter writer, string name)

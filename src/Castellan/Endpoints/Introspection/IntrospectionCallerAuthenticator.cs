@@ -5,7 +5,6 @@ using Castellan.Protocol;
 using Castellan.Resources;
 using Castellan.Stores;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Options;
 
 namespace Castellan.Endpoints.Introspection;
 
@@ -17,15 +16,14 @@ internal sealed record IntrospectionCaller(string Id, ApiResource? Resource, Cli
 /// one of their <see cref="ApiResource.ApiSecrets"/>; clients with their own secret. Basic or form, as at the
 /// token endpoint.
 /// </summary>
-internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, ClientRequestReader reader, TimeProvider time, IOptions<CastellanOptions> options)
+internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, ClientRequestReader reader, TimeProvider time)
 {
     private static readonly ConditionalWeakTable<ApiResource, (byte[] Hash, DateTimeOffset? Expiration)[]> ResourceSecrets = new();
-    private readonly InputLengthRestrictions _limits = options.Value.InputLengthRestrictions;
 
     public async ValueTask<Outcome<IntrospectionCaller>> AuthenticateAsync(HttpRequest request, IFormCollection form, ResourceIndex resources,
         CancellationToken cancellationToken)
     {
-        var clientRequest = new ClientRequest(request, form, _limits);
+        var clientRequest = await reader.CreateRequestAsync(request, form, cancellationToken).ConfigureAwait(false);
         var read = reader.Read(clientRequest, allowNone: false);
         if (read.IsError)
         {
@@ -49,6 +47,7 @@ internal sealed class IntrospectionCallerAuthenticator(IClientStore clients, Cli
 
         var client = await clients.FindClientByIdAsync(presented.ClientId, cancellationToken).ConfigureAwait(false);
         var model = client is { Enabled: true } ? ClientModel.For(client) : null;
+        presented = ClientRequestReader.Choose(presented, model);
         var clientMatches = await presented.Method.VerifyAsync(presented, model, clientRequest, now, cancellationToken).ConfigureAwait(false) is null
             && model is not null && model.AuthenticationMethods.Contains(presented.Method.Name);
 

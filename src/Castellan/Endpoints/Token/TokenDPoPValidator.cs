@@ -28,12 +28,13 @@ internal sealed class TokenDPoPValidator(DPoPProofValidator validator, DPoPNonce
     /// <summary>Whether proofs from <paramref name="client"/> must carry a server nonce.</summary>
     public bool RequiresNonce(Client client) => _requireNonce || client.RequireDPoPNonce;
 
-    /// <param name="issuer">The issuer as resolved for this request: the proof's <c>htu</c> is compared with the
-    /// token endpoint URL under it (the URL clients are told in discovery), never with the raw Host header.</param>
+    /// <param name="endpointBase">The issuer as resolved for this request, or the mutual TLS alias base for a request
+    /// that arrived at the alias (<see cref="MutualTlsAliases.EndpointBaseFor"/>): the proof's <c>htu</c> is compared
+    /// with the token endpoint URL under it (a URL clients are told in discovery), never with the raw Host header.</param>
     /// <param name="nonceResponse">When nonces are required: the response, which gets the current nonce in
     /// <c>DPoP-Nonce</c> whatever the outcome (RFC 9449 §8: with <c>use_dpop_nonce</c>, and on success so the
     /// client always holds the newest).</param>
-    public async ValueTask<Outcome<string>> ValidateAsync(StringValues proof, string method, string issuer, CancellationToken cancellationToken,
+    public async ValueTask<Outcome<string>> ValidateAsync(StringValues proof, string method, string endpointBase, CancellationToken cancellationToken,
         HttpResponse? nonceResponse = null)
     {
         if (nonceResponse is not null)
@@ -41,7 +42,7 @@ internal sealed class TokenDPoPValidator(DPoPProofValidator validator, DPoPNonce
             nonceResponse.Headers[DPoPConstants.NonceHeaderName] = nonces.GetCurrentNonce();
         }
 
-        if (!Uri.TryCreate(IssuerResolver.Url(issuer, _path), UriKind.Absolute, out var endpoint))
+        if (!Uri.TryCreate(IssuerResolver.Url(endpointBase, _path), UriKind.Absolute, out var endpoint))
         {
             return UnusableIssuer;
         }

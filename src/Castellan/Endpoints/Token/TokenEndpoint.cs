@@ -21,10 +21,12 @@ internal sealed class TokenEndpoint(
     TokenDPoPValidator dpop,
     ResourceIndexProvider resources,
     IssuerResolver issuer,
+    MutualTlsAliases aliases,
     IOptions<CastellanOptions> options,
     ILogger<TokenEndpoint> logger)
 {
     private readonly FormRequestParser _parser = new(options.Value.InputLengthRestrictions, validator.RepeatableParameters);
+    private readonly CertificateBinding _certificates = new(options.Value.MutualTls);
 
     public async Task ProcessAsync(HttpContext context)
     {
@@ -54,7 +56,8 @@ internal sealed class TokenEndpoint(
             string? thumbprint = null;
             if (context.Request.Headers.TryGetValue(Security.DPoPConstants.HeaderName, out var proof))
             {
-                var key = await dpop.ValidateAsync(proof, context.Request.Method, issuerValue, cancellationToken,
+                var endpointBase = aliases.EndpointBaseFor(context, issuerValue);
+                var key = await dpop.ValidateAsync(proof, context.Request.Method, endpointBase, cancellationToken,
                     dpop.RequiresNonce(client.Value.Client) ? context.Response : null).ConfigureAwait(false);
                 if (key.IsError)
                 {
@@ -70,8 +73,13 @@ internal sealed class TokenEndpoint(
                 return;
             }
 
+            var certificate = _certificates.ThumbprintToBind(client.Value);
             var index = await resources.GetAsync(cancellationToken).ConfigureAwait(false);
-            var requestContext = new TokenRequestContext(form.Value!, client.Value, issuerValue, index) { DPoPKeyThumbprint = thumbprint };
+            var requestContext = new TokenRequestContext(form.Value!, client.Value, issuerValue, index)
+            {
+                DPoPKeyThumbprint = thumbprint,
+                CertificateThumbprint = certificate,
+            };
             var validated = await validator.ValidateAsync(requestContext, cancellationToken).ConfigureAwait(false);
             if (validated.IsError)
             {
@@ -79,7 +87,9 @@ internal sealed class TokenEndpoint(
                 return;
             }
 
-            var request = thumbprint is null ? validated.Value! : validated.Value! with { DPoPKeyThumbprint = thumbprint };
+            var request = thumbprint is null && certificate is null
+                ? validated.Value!
+                : validated.Value! with { DPoPKeyThumbprint = thumbprint, CertificateThumbprint = certificate };
             var response = await generator.GenerateAsync(request, cancellationToken).ConfigureAwait(false);
             if (response.IsError)
             {

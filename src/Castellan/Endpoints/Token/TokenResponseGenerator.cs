@@ -70,7 +70,7 @@ internal sealed class TokenResponseGenerator(
             AllowedSigningAlgorithms = request.Resources.AllowedSigningAlgorithms,
             Claims = claims,
             GrantFamilyId = user?.User.FamilyId,
-            Confirmation = request.DPoPKeyThumbprint is { } jkt ? DPoPConfirmation(jkt) : null,
+            Confirmation = Confirmation(request.DPoPKeyThumbprint, request.CertificateThumbprint),
         };
 
         string? token;
@@ -135,9 +135,10 @@ internal sealed class TokenResponseGenerator(
         {
             // RFC 9449 §5: a public client's refresh token is bound to the proof's key, since it has no other
             // sender constraint; a confidential client's is already bound to its client authentication.
-            var grant = request.DPoPKeyThumbprint is { } boundKey && !client.RequireClientSecret
-                ? user.User with { DPoPKeyThumbprint = boundKey }
-                : user.User;
+            // RFC 8705 §4 likewise for the client certificate of a public client.
+            var grant = client.RequireClientSecret
+                ? user.User
+                : user.User with { DPoPKeyThumbprint = request.DPoPKeyThumbprint, CertificateThumbprint = request.CertificateThumbprint };
             refreshToken = await refreshTokens.CreateAsync(client, grant, cancellationToken).ConfigureAwait(false);
         }
 
@@ -153,6 +154,17 @@ internal sealed class TokenResponseGenerator(
         return response with { IdToken = idToken, RefreshToken = refreshToken };
     }
 
-    /// <summary>RFC 9449 §6.1: <c>{"jkt":"..."}</c>. A thumbprint is base64url, so it needs no JSON escaping.</summary>
-    private static string DPoPConfirmation(string thumbprint) => "{\"jkt\":\"" + thumbprint + "\"}";
+    /// <summary>
+    /// The <c>cnf</c> object: <c>jkt</c> for a DPoP key (RFC 9449 §6.1), <c>x5t#S256</c> for a client certificate
+    /// (RFC 8705 §3.1), both when both apply (RFC 7800 §3.1 lets one confirmation name several proofs). Thumbprints
+    /// are base64url, so they need no JSON escaping.
+    /// </summary>
+    private static string? Confirmation(string? jkt, string? x5t)
+        => (jkt, x5t) switch
+        {
+            (null, null) => null,
+            (not null, null) => "{\"jkt\":\"" + jkt + "\"}",
+            (null, not null) => "{\"" + Castellan.Security.CertificateThumbprint.ConfirmationMember + "\":\"" + x5t + "\"}",
+            _ => "{\"jkt\":\"" + jkt + "\",\"" + Castellan.Security.CertificateThumbprint.ConfirmationMember + "\":\"" + x5t + "\"}",
+        };
 }

@@ -25,6 +25,9 @@ internal abstract record ValidatedTokenRequest(ValidatedClient Client, string Is
     /// for a bearer token.
     /// </summary>
     public string? DPoPKeyThumbprint { get; init; }
+
+    /// <summary>The <c>x5t#S256</c> of the client certificate the access token is bound to (<c>cnf</c>, RFC 8705 §3.1); null when it is not.</summary>
+    public string? CertificateThumbprint { get; init; }
 }
 
 /// <summary>RFC 6749 §4.4: the client acting on its own behalf.</summary>
@@ -68,6 +71,12 @@ internal sealed record UserGrant
     /// </summary>
     public string? DPoPKeyThumbprint { get; init; }
 
+    /// <summary>
+    /// The certificate thumbprint (<c>x5t#S256</c>) the grant's refresh tokens are bound to (RFC 8705 §4: refresh
+    /// tokens of public clients); null when they are not bound.
+    /// </summary>
+    public string? CertificateThumbprint { get; init; }
+
     /// <summary>The grant a stored code or refresh token continues.</summary>
     public static UserGrant From(Stores.PersistedGrant grant, string subjectId, string familyId, Castellan.Grants.AuthorizationGrantData data) => new()
     {
@@ -82,6 +91,7 @@ internal sealed record UserGrant
         ResourceIndicators = data.ResourceIndicators,
         GrantedScopes = data.Scopes,
         DPoPKeyThumbprint = data.DPoPKeyThumbprint,
+        CertificateThumbprint = data.CertificateThumbprint,
     };
 }
 

@@ -33,6 +33,12 @@ internal sealed record TokenRequestContext(IFormCollection Form, ValidatedClient
     /// </summary>
     public string? DPoPKeyThumbprint { get; init; }
 
+    /// <summary>
+    /// The <c>x5t#S256</c> of the connection's client certificate when the tokens are to be bound to it (RFC 8705 §3,
+    /// <see cref="CertificateBinding"/>); null otherwise. Refresh tokens bound to a certificate are compared with it.
+    /// </summary>
+    public string? CertificateThumbprint { get; init; }
+
     /// <summary>A parameter's value, or null when absent or empty (RFC 6749 §3.1: empty means omitted).</summary>
     public string? Parameter(string name)
     {

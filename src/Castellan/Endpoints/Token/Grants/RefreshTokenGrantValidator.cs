@@ -74,6 +74,16 @@ internal sealed partial class RefreshTokenGrantValidator(
                 : "DPoP-bound refresh token presented with a proof from another key");
         }
 
+        // RFC 8705 §4: a refresh token bound to a certificate (a public client's, issued over mutual TLS) is usable only
+        // over a connection with that certificate; the same error and the same order as for a DPoP binding.
+        if (data.CertificateThumbprint is { } certificate
+            && (context.CertificateThumbprint is not { } presented || !FixedTimeEquals(certificate, presented)))
+        {
+            return Fail(context.CertificateThumbprint is null
+                ? "certificate-bound refresh token presented without the client certificate"
+                : "certificate-bound refresh token presented with another client certificate");
+        }
+
         if (grant.ConsumedTime is { } consumed && !WithinGrace(client, consumed, now))
         {
             return await ReplayedAsync(grant, client.ClientId, cancellationToken).ConfigureAwait(false);
@@ -142,6 +152,10 @@ internal sealed partial class RefreshTokenGrantValidator(
 
         return new ValidatedRefreshTokenRequest(context.Client, context.Issuer, granted.Value!, user, next);
     }
+
+    private static bool FixedTimeEquals(string expected, string presented)
+        => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(expected), System.Text.Encoding.ASCII.GetBytes(presented));
 
     private static bool WithinGrace(Client client, DateTimeOffset consumed, DateTimeOffset now)
         => client.RefreshTokenRotationGracePeriod > 0 && now - consumed <= TimeSpan.FromSeconds(client.RefreshTokenRotationGracePeriod);
