@@ -7,7 +7,7 @@ namespace Castellan.ApiProtection;
 /// </summary>
 internal sealed class AccessTokenFailure(bool dpop, string error, string description) : Exception(description)
 {
-    public const string InvalidToken = "invalid_token";
+    public const string InvalidToken = Castellan.Security.ProofOfPossessionResult.InvalidToken;
 
     public static readonly AccessTokenFailure NotValid = new(false, InvalidToken, "The access token is not valid.");
     public static readonly AccessTokenFailure NotValidDPoP = new(true, InvalidToken, "The access token is not valid.");
