@@ -23,7 +23,7 @@ internal static class HttpBenchmark
     // Token requests that spend a single-use grant each: refresh (rotated) and code redemption, from pools seeded before each run.
     private static readonly string[] GrantVariants = ["castellan-refresh", "castellan-refresh-sqlite", "castellan-refresh-pg", NodePeer.RefreshVariant, "castellan-code", NodePeer.CodeVariant];
     // The client-credentials request of castellan-rs256 with a DPoP proof (RFC 9449): each request a proof of its own.
-    private static readonly string[] DPoPVariants = ["castellan-dpop"];
+    private static readonly string[] DPoPVariants = ["castellan-dpop", "castellan-dpop-pg"];
     private static readonly string[] ApiVariants = ["api-none", "api-verify", "api-jwtbearer", "api-castellan", "api-castellan-nocache", "api-castellan-ref-nocache", "api-castellan-ref-cache", "api-castellan-dpop"];
 
     private sealed record Settings(int Duration, int Warmup, int Connections, int Threads, HashSet<string>? Only);
@@ -618,6 +618,11 @@ internal static class HttpBenchmark
         Ratio("castellan-refresh / castellan-rs256 (client_credentials)", "castellan-refresh", "castellan-rs256", 0.80);
         Ratio("castellan-dpop / castellan-rs256 (client_credentials, ES256 proofs)", "castellan-dpop", "castellan-rs256", 0.80);
         Ratio("castellan-dpop / castellan-rs256 (CPU per token)", "castellan-dpop", "castellan-rs256", metric: r => r.CpuMicrosPerRequest);
+
+        // With the database stores each proof's jti is one atomic insert in ReplayEntries: the cost of a strict
+        // once-only across nodes, against the same server's bearer requests on the same database.
+        Ratio("castellan-dpop-pg / castellan-rs256-pg (tokens/s)", "castellan-dpop-pg", "castellan-rs256-pg", 0.80);
+        Ratio("castellan-dpop-pg / castellan-rs256-pg (CPU, with PostgreSQL)", "castellan-dpop-pg", "castellan-rs256-pg", metric: r => r.CpuMicrosPerRequest);
         Ratio("castellan-refresh / node-refresh (tokens/s)", "castellan-refresh", NodePeer.RefreshVariant, 2.00);
         Ratio("castellan-code / node-code (tokens/s)", "castellan-code", NodePeer.CodeVariant, 2.00);
         Ratio("castellan-code / castellan-rs256 (client_credentials)", "castellan-code", "castellan-rs256");

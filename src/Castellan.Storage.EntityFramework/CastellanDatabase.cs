@@ -4,6 +4,8 @@ using System.Runtime.CompilerServices;
 using Castellan.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -38,7 +40,7 @@ public sealed class CastellanDatabase
 
     /// <summary>
     /// Creates the database if needed and applies the shipped migrations. Several processes may call this at once:
-    /// EF Core's migrator holds a database lock while it works, so one migrates and the others find it done.
+    /// one migrates and the others wait, then find it done.
     /// </summary>
     /// <exception cref="StoreUnavailableException">The database cannot be reached.</exception>
     public Task MigrateAsync(CancellationToken cancellationToken)
@@ -47,9 +49,13 @@ public sealed class CastellanDatabase
             if (Provider == DatabaseProvider.Sqlite)
             {
                 PrepareSqliteFile(db.Database.GetConnectionString());
+                await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await MigratePostgreSqlAsync(db, cancellationToken).ConfigureAwait(false);
             }
 
-            await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
             if (Provider == DatabaseProvider.Sqlite)
             {
                 // Write-ahead logging lets readers go on while one connection writes; it is a property of the file, so
@@ -57,6 +63,44 @@ public sealed class CastellanDatabase
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
             }
         }, cancellationToken);
+
+    // Npgsql's migrator locks the history table inside each migration's own transaction, so between two migrations
+    // another node can take the lock, apply the next one, and leave this node to apply it again ("relation already
+    // exists"). A session-level advisory lock held on the migrator's connection for the whole run serialises the
+    // nodes: the second reads the history only after the first has applied everything.
+    private static async Task MigratePostgreSqlAsync(CastellanDbContext db, CancellationToken cancellationToken)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (!await creator.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await creator.CreateAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
+            {
+                // Another node created it first.
+            }
+        }
+
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock(hashtextextended('castellan-migrations', 0))", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock(hashtextextended('castellan-migrations', 0))", CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Migrations shipped but not applied to this database.</summary>
     /// <exception cref="StoreUnavailableException">The database cannot be reached.</exception>

@@ -6,7 +6,7 @@ namespace Castellan.Storage.EntityFramework;
 
 /// <summary>
 /// Castellan's tables: configuration (clients, scopes, resources), operational state (grants), signing keys, Data
-/// Protection keys and leases. One model for both providers; each provider has its own subclass so that each
+/// Protection keys, leases and the replay cache's one-time values. One model for both providers; each provider has its own subclass so that each
 /// carries its own migrations (<see cref="SqliteCastellanDbContext"/>, <see cref="PostgreSqlCastellanDbContext"/>).
 /// </summary>
 public abstract class CastellanDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
@@ -29,6 +29,8 @@ public abstract class CastellanDbContext(DbContextOptions options) : DbContext(o
     public DbSet<ServerSideSessionRow> ServerSideSessions => Set<ServerSideSessionRow>();
 
     public DbSet<BackChannelLogoutRow> BackChannelLogoutDeliveries => Set<BackChannelLogoutRow>();
+
+    public DbSet<ReplayEntryRow> ReplayEntries => Set<ReplayEntryRow>();
 
     public DbSet<ConfigurationRow> Clients => Set<ConfigurationRow>(ClientsTable);
 
@@ -128,6 +130,16 @@ public abstract class CastellanDbContext(DbContextOptions options) : DbContext(o
             lease.HasKey(l => l.Name);
             lease.Property(l => l.Name).HasMaxLength(100);
             lease.Property(l => l.Holder).HasMaxLength(100).IsRequired();
+        });
+
+        modelBuilder.Entity<ReplayEntryRow>(entry =>
+        {
+            entry.ToTable("ReplayEntries");
+            entry.HasKey(e => e.Key);
+
+            // ReplayCacheKey's 43 characters; a little room in case the hash ever grows.
+            entry.Property(e => e.Key).HasMaxLength(64);
+            entry.HasIndex(e => e.Expires);
         });
 
         foreach (var table in new[] { ClientsTable, ApiScopesTable, ApiResourcesTable, IdentityResourcesTable })

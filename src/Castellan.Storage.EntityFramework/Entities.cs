@@ -117,3 +117,15 @@ public sealed class BackChannelLogoutRow
     /// <summary>Who claimed it last (a random id per claim), so a node reads back exactly what it claimed.</summary>
     public string? Claimant { get; set; }
 }
+
+/// <summary>
+/// A row of <c>ReplayEntries</c>: a one-time value (a DPoP proof's or a client assertion's <c>jti</c>) some node
+/// accepted, kept until <see cref="Expires"/> so that no node accepts it again.
+/// </summary>
+public sealed class ReplayEntryRow
+{
+    /// <summary>The base64url SHA-256 of purpose and value (<see cref="Castellan.Security.ReplayCacheKey"/>): the value as sent is not kept.</summary>
+    public string Key { get; set; } = "";
+
+    public DateTime Expires { get; set; }
+}

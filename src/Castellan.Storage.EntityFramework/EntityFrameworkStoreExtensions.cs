@@ -1,4 +1,5 @@
 using Castellan.Keys;
+using Castellan.Security;
 using Castellan.Sessions;
 using Castellan.Stores;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -91,10 +92,18 @@ public static class EntityFrameworkStoreExtensions
             services.AddSingleton<GrantQueue>();
             services.AddSingleton<EntityFrameworkGrantStore>();
             services.AddSingleton<IPersistedGrantStore>(sp => sp.GetRequiredService<EntityFrameworkGrantStore>());
-            if (options.EnableCleanup)
-            {
-                services.AddHostedService<GrantCleanup>();
-            }
+        }
+
+        if (options.StoreReplayCache)
+        {
+            // Replaces the in-memory cache AddCastellan registered; a later UseDistributedCache() would replace this.
+            services.AddSingleton<EntityFrameworkReplayCache>();
+            services.Replace(ServiceDescriptor.Singleton<IReplayCache>(sp => sp.GetRequiredService<EntityFrameworkReplayCache>()));
+        }
+
+        if (options.EnableCleanup && (options.StoreGrants || options.StoreReplayCache))
+        {
+            services.AddHostedService(GrantCleanup.Create);
         }
 
         if (options.StoreBackChannelLogouts)
@@ -126,11 +135,28 @@ public static class EntityFrameworkStoreExtensions
 }
 
 /// <summary>
-/// Removes expired grants in bounded batches, on every node: each batch is one statement that skips rows another
-/// node is removing, so nodes running it together neither deadlock nor wait on each other.
+/// Removes expired grants, sessions and replay entries in bounded batches, on every node: each batch is one statement
+/// that skips rows another node is removing, so nodes running it together neither deadlock nor wait on each other.
 /// </summary>
-internal sealed partial class GrantCleanup(IPersistedGrantStore grants, CastellanDatabase database, TimeProvider time, ILogger<GrantCleanup> logger) : BackgroundService
+internal sealed partial class GrantCleanup(
+    EntityFrameworkGrantStore? grants,
+    EntityFrameworkReplayCache? replays,
+    CastellanDatabase database,
+    TimeProvider time,
+    ILogger<GrantCleanup> logger) : BackgroundService
 {
+    /// <summary>The cleanup of what the store keeps (grants, replay entries, or both; sessions always).</summary>
+    public static GrantCleanup Create(IServiceProvider services)
+    {
+        var database = services.GetRequiredService<CastellanDatabase>();
+        return new GrantCleanup(
+            database.Options.StoreGrants ? services.GetRequiredService<EntityFrameworkGrantStore>() : null,
+            database.Options.StoreReplayCache ? services.GetRequiredService<EntityFrameworkReplayCache>() : null,
+            database,
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILogger<GrantCleanup>>());
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = database.Options.CleanupInterval;
@@ -160,12 +186,25 @@ internal sealed partial class GrantCleanup(IPersistedGrantStore grants, Castella
         var batch = database.Options.CleanupBatchSize;
         var total = 0;
         int removed;
-        do
+        if (grants is not null)
         {
-            removed = await grants.RemoveExpiredAsync(time.GetUtcNow(), batch, cancellationToken).ConfigureAwait(false);
-            total += removed;
+            do
+            {
+                removed = await grants.RemoveExpiredAsync(time.GetUtcNow(), batch, cancellationToken).ConfigureAwait(false);
+                total += removed;
+            }
+            while (removed == batch && !cancellationToken.IsCancellationRequested);
         }
-        while (removed == batch && !cancellationToken.IsCancellationRequested);
+
+        if (replays is not null)
+        {
+            do
+            {
+                removed = await replays.RemoveExpiredAsync(time.GetUtcNow(), batch, cancellationToken).ConfigureAwait(false);
+                total += removed;
+            }
+            while (removed == batch && !cancellationToken.IsCancellationRequested);
+        }
 
         // Expired sessions too, in the same bounded batches.
         var cutoff = time.GetUtcNow().UtcDateTime;
@@ -186,7 +225,7 @@ internal sealed partial class GrantCleanup(IPersistedGrantStore grants, Castella
         return total;
     }
 
-    [LoggerMessage(8000, LogLevel.Information, "Removed {Count} expired grants and sessions.", EventName = "GrantCleanup")]
+    [LoggerMessage(8000, LogLevel.Information, "Removed {Count} expired grants, sessions and replay entries.", EventName = "GrantCleanup")]
     private static partial void LogRemoved(ILogger logger, int count);
 
     [LoggerMessage(8001, LogLevel.Warning, "Grant cleanup could not reach the database; it runs again at the next interval.", EventName = "GrantCleanupFailed")]

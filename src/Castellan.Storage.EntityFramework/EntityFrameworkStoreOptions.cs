@@ -57,7 +57,16 @@ public sealed class EntityFrameworkStoreOptions
     /// <summary>Keep the ASP.NET Core Data Protection key ring in the database, so every node reads the others' cookies and keys. Default: true.</summary>
     public bool StoreDataProtectionKeys { get; set; } = true;
 
-    /// <summary>Remove expired grants in the background. Default: true.</summary>
+    /// <summary>
+    /// Record one-time values (the <c>jti</c> of DPoP proofs and of client assertions) in the database, in place of
+    /// the per-process replay cache: one value is accepted once across every node sharing the database, and across
+    /// restarts. Each check is one atomic insert-if-absent, so two nodes that receive the same proof at the same
+    /// moment cannot both accept it (the distributed-cache replay cache cannot promise that). Costs one write per DPoP
+    /// request and per client assertion. Default: true.
+    /// </summary>
+    public bool StoreReplayCache { get; set; } = true;
+
+    /// <summary>Remove expired grants, sessions and replay entries in the background. Default: true.</summary>
     public bool EnableCleanup { get; set; } = true;
 
     /// <summary>How often cleanup runs (each node adds up to a tenth at random, so nodes do not run in step). Default: 5 minutes.</summary>

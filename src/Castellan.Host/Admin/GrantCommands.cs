@@ -47,16 +47,16 @@ internal static class GrantCommands
             }));
 
         command.Subcommands.Add(AdminCommands.Create("cleanup",
-            "Removes expired grants and server-side sessions now, in bounded batches, as every server node does in the background (Castellan:Storage:CleanupInterval).", [], io,
+            "Removes expired grants, server-side sessions and replay entries (DPoP proof and client assertion ids) now, in bounded batches, as every server node does in the background (Castellan:Storage:CleanupInterval).", [], io,
             (_, session, ct) => CleanupAsync(session, io.Output, ct)));
         return command;
     }
 
     private static async Task<int> CleanupAsync(AdminSession session, TextWriter output, CancellationToken cancellationToken)
     {
-        var cleanup = ActivatorUtilities.CreateInstance<GrantCleanup>(session.Services);
+        var cleanup = GrantCleanup.Create(session.Services);
         var removed = await cleanup.RunOnceAsync(cancellationToken).ConfigureAwait(false);
-        await output.WriteLineAsync($"Removed {removed} expired grants and server-side sessions.").ConfigureAwait(false);
+        await output.WriteLineAsync($"Removed {removed} expired grants, server-side sessions and replay entries.").ConfigureAwait(false);
         return 0;
     }
 }

@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Options;
 
@@ -64,10 +62,5 @@ public sealed class DistributedReplayCache : IReplayCache
         return true;
     }
 
-    internal string CacheKey(string purpose, string value)
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        ReplayKey.Hash(purpose, value, hash);
-        return string.Concat(_keyPrefix, Base64Url.EncodeToString(hash));
-    }
+    internal string CacheKey(string purpose, string value) => string.Concat(_keyPrefix, ReplayCacheKey.For(purpose, value));
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -42,5 +43,22 @@ internal readonly record struct ReplayKey(ulong A, ulong B, ulong C, ulong D)
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
+    }
+}
+
+/// <summary>
+/// The key a shared replay cache stores a (purpose, value) pair under: the base64url SHA-256 of both (43 characters),
+/// so stores keep no value as sent and every node computes the same key.
+/// </summary>
+public static class ReplayCacheKey
+{
+    /// <summary>The key of <paramref name="value"/> under <paramref name="purpose"/>.</summary>
+    public static string For(string purpose, string value)
+    {
+        ArgumentNullException.ThrowIfNull(purpose);
+        ArgumentNullException.ThrowIfNull(value);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        ReplayKey.Hash(purpose, value, hash);
+        return Base64Url.EncodeToString(hash);
     }
 }

@@ -517,7 +517,7 @@ public sealed class AdminCommandTests : IDisposable
         }
 
         Assert.Equal(2, (await OkAsync("grants", "list", "--subject", "someone")).Split('\n').Count(l => l.StartsWith("reference_token", StringComparison.Ordinal)));
-        Assert.Contains("Removed 1 expired grants and server-side sessions.", await OkAsync("grants", "cleanup"), StringComparison.Ordinal);
+        Assert.Contains("Removed 1 expired grants, server-side sessions and replay entries.", await OkAsync("grants", "cleanup"), StringComparison.Ordinal);
         Assert.Single((await OkAsync("grants", "list")).Split('\n'), l => l.StartsWith("reference_token", StringComparison.Ordinal));
     }
 

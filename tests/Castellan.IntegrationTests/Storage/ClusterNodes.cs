@@ -102,10 +102,20 @@ internal sealed class ClusterNodes : IAsyncDisposable
         public HttpClient Http { get; } = new() { BaseAddress = new Uri(address + "/"), Timeout = TimeSpan.FromSeconds(30) };
 
         public Task<HttpResponseMessage> TokenAsync(string clientId, string secret, params (string Name, string Value)[] parameters)
+            => DPoPTokenAsync(null, clientId, secret, parameters);
+
+        /// <param name="proof">A DPoP proof for the token endpoint (RFC 9449 §4), or null for none.</param>
+        public async Task<HttpResponseMessage> DPoPTokenAsync(string? proof, string clientId, string secret, params (string Name, string Value)[] parameters)
         {
             var form = new List<KeyValuePair<string, string>> { new("client_id", clientId), new("client_secret", secret) };
             form.AddRange(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)));
-            return Http.PostAsync("connect/token", new FormUrlEncodedContent(form));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token") { Content = new FormUrlEncodedContent(form) };
+            if (proof is not null)
+            {
+                request.Headers.Add("DPoP", proof);
+            }
+
+            return await Http.SendAsync(request);
         }
 
         public async Task<JsonElement> TokenJsonAsync(string clientId, string secret, params (string Name, string Value)[] parameters)

@@ -178,6 +178,37 @@ public sealed class ClusterTests(PostgresCluster cluster, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_DPoP_proof_accepted_by_one_node_is_refused_by_the_other_and_of_fifty_sent_to_both_at_once_one_wins()
+    {
+        await using var nodes = await NodesAsync();
+        using var a = await nodes.StartAsync();
+        using var b = await nodes.StartAsync();
+        using var key = new DPoPClientKey(TimeProvider.System);
+        var htu = ClusterNodes.Issuer + "/connect/token";
+
+        var proof = key.Proof("POST", htu);
+        using (var first = await a.DPoPTokenAsync(proof, "m2m", ClusterNodes.M2mSecret, ("grant_type", "client_credentials"), Scope))
+        {
+            var body = await first.Content.ReadAsStringAsync();
+            Assert.True(first.StatusCode == HttpStatusCode.OK, body);
+            Assert.Equal("DPoP", JsonDocument.Parse(body).RootElement.GetProperty("token_type").GetString());
+        }
+
+        // The same proof at the other node: its jti is in the database the nodes share.
+        using (var replay = await b.DPoPTokenAsync(proof, "m2m", ClusterNodes.M2mSecret, ("grant_type", "client_credentials"), Scope))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+            Assert.Equal("invalid_dpop_proof", JsonDocument.Parse(await replay.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+        }
+
+        // One fresh proof sent fifty times to both nodes at once: the insert is atomic, so exactly one is accepted.
+        var raced = key.Proof("POST", htu);
+        var statuses = await RaceAsync(i => (i % 2 == 0 ? a : b).DPoPTokenAsync(raced, "m2m", ClusterNodes.M2mSecret, ("grant_type", "client_credentials"), Scope));
+        Assert.Equal(1, statuses.Count(s => s.Status == HttpStatusCode.OK));
+        Assert.All(statuses.Where(s => s.Status != HttpStatusCode.OK), s => Assert.Contains("invalid_dpop_proof", s.Body, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Fifty_parallel_refreshes_of_one_token_over_both_nodes_have_exactly_one_winner()
     {
         await using var nodes = await NodesAsync();

@@ -21,7 +21,7 @@ public sealed class SqliteConfigurationChangeTests(ITestOutputHelper output)
     [Fact]
     public async Task A_client_written_by_another_process_on_the_file_is_served_and_its_removal_followed_within_seconds()
     {
-        await using var node = await ListeningNode.StartAsync(StoreFactory.SqliteAsync);
+        await using var node = await ListeningNode.StartAsync(configure => StoreFactory.SqliteAsync(configure));
         var (added, removed) = await node.FollowAddAndRemoveAsync();
         output.WriteLine($"SQLite, another provider on the file: added seen after {added.TotalMilliseconds:0} ms, removed after {removed.TotalMilliseconds:0} ms");
     }
@@ -29,7 +29,7 @@ public sealed class SqliteConfigurationChangeTests(ITestOutputHelper output)
     [Fact]
     public async Task An_announced_change_that_does_not_validate_is_refused_and_the_last_good_configuration_stays()
     {
-        await using var node = await ListeningNode.StartAsync(StoreFactory.SqliteAsync);
+        await using var node = await ListeningNode.StartAsync(configure => StoreFactory.SqliteAsync(configure));
         await using var writer = await node.WriterAsync();
         var store = writer.Get<EntityFrameworkConfigurationStore>();
         await store.SaveApiScopeAsync(new ApiScope("api1"), default);

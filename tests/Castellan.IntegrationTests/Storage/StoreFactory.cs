@@ -25,30 +25,31 @@ internal sealed class StoreFactory : IAsyncDisposable
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
-    public static async Task<StoreFactory> SqliteAsync(Action<IServiceCollection>? configure = null)
+    /// <param name="batch">The cleanup's batch size (<see cref="EntityFrameworkStoreOptions.CleanupBatchSize"/>).</param>
+    public static async Task<StoreFactory> SqliteAsync(Action<IServiceCollection>? configure = null, int? batch = null)
     {
         var folder = Directory.CreateTempSubdirectory("castellan-sqlite-").FullName;
         var connectionString = $"Data Source={Path.Combine(folder, "castellan.db")}";
-        var factory = new StoreFactory(Build(DatabaseProvider.Sqlite, connectionString, configure), connectionString, folder);
+        var factory = new StoreFactory(Build(DatabaseProvider.Sqlite, connectionString, configure, batch), connectionString, folder);
         await factory.Database.MigrateAsync(CancellationToken.None);
         return factory;
     }
 
-    public static async Task<StoreFactory> PostgreSqlAsync(PostgresCluster cluster, Action<IServiceCollection>? configure = null)
+    public static async Task<StoreFactory> PostgreSqlAsync(PostgresCluster cluster, Action<IServiceCollection>? configure = null, int? batch = null)
     {
         var connectionString = await cluster.CreateDatabaseAsync("store");
-        return await OnAsync(DatabaseProvider.PostgreSql, connectionString, configure);
+        return await OnAsync(DatabaseProvider.PostgreSql, connectionString, configure, batch);
     }
 
     /// <summary>Another provider (another node) on an existing database.</summary>
-    public static async Task<StoreFactory> OnAsync(DatabaseProvider provider, string connectionString, Action<IServiceCollection>? configure = null)
+    public static async Task<StoreFactory> OnAsync(DatabaseProvider provider, string connectionString, Action<IServiceCollection>? configure = null, int? batch = null)
     {
-        var factory = new StoreFactory(Build(provider, connectionString, configure), connectionString, null);
+        var factory = new StoreFactory(Build(provider, connectionString, configure, batch), connectionString, null);
         await factory.Database.MigrateAsync(CancellationToken.None);
         return factory;
     }
 
-    public static ServiceProvider Build(DatabaseProvider provider, string connectionString, Action<IServiceCollection>? configure)
+    public static ServiceProvider Build(DatabaseProvider provider, string connectionString, Action<IServiceCollection>? configure, int? batch = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
@@ -57,6 +58,7 @@ internal sealed class StoreFactory : IAsyncDisposable
             store.Provider = provider;
             store.ConnectionString = connectionString;
             store.EnableCleanup = false;
+            store.CleanupBatchSize = batch ?? store.CleanupBatchSize;
         });
         configure?.Invoke(services);
         return services.BuildServiceProvider();

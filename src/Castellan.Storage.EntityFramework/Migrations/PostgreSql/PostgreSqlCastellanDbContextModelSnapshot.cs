@@ -205,6 +205,22 @@ namespace Castellan.Storage.EntityFramework.Migrations.PostgreSql
                     b.ToTable("PersistedGrants", (string)null);
                 });
 
+            modelBuilder.Entity("Castellan.Storage.EntityFramework.ReplayEntryRow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("Expires")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("Expires");
+
+                    b.ToTable("ReplayEntries", (string)null);
+                });
+
             modelBuilder.Entity("Castellan.Storage.EntityFramework.ServerSideSessionRow", b =>
                 {
                     b.Property<string>("Key")

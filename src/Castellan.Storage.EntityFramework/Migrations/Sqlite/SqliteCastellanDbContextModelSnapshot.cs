@@ -200,6 +200,22 @@ namespace Castellan.Storage.EntityFramework.Migrations.Sqlite
                     b.ToTable("PersistedGrants", (string)null);
                 });
 
+            modelBuilder.Entity("Castellan.Storage.EntityFramework.ReplayEntryRow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("Expires")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("Expires");
+
+                    b.ToTable("ReplayEntries", (string)null);
+                });
+
             modelBuilder.Entity("Castellan.Storage.EntityFramework.ServerSideSessionRow", b =>
                 {
                     b.Property<string>("Key")
