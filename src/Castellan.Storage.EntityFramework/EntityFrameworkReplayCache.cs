@@ -6,7 +6,7 @@ namespace Castellan.Storage.EntityFramework;
 /// <summary>
 /// The replay cache in the database (<c>ReplayEntries</c>): strictly once-only across every node that shares it, and
 /// across restarts. Each check is one statement, an insert that on a conflicting key takes over the row only if its
-/// entry has expired. The key's unique index makes callers racing on one key, on any node, queue behind the first
+/// entry has expired, sent in <see cref="GrantQueue"/>'s batches. The key's unique index makes callers racing on one key, on any node, queue behind the first
 /// insert; each of the others then finds a live entry and changes no row. So exactly one of them is told the value
 /// is new, which <see cref="DistributedReplayCache"/>'s read-then-write cannot promise.
 /// </summary>
@@ -16,16 +16,8 @@ namespace Castellan.Storage.EntityFramework;
 /// request (<see cref="Castellan.Stores.StoreUnavailableException"/>, answered with 503): a value that could not be
 /// recorded is never accepted.
 /// </remarks>
-internal sealed class EntityFrameworkReplayCache(CastellanDatabase database, TimeProvider time) : IReplayCache
+internal sealed class EntityFrameworkReplayCache(GrantQueue queue, CastellanDatabase database, TimeProvider time) : IReplayCache
 {
-    // The same text on both providers: SQLite (3.24 and later) and PostgreSQL share the upsert syntax. An entry is
-    // live while now <= Expires, as in the in-memory cache.
-    private const string TryAddSql = """
-        INSERT INTO "ReplayEntries" ("Key", "Expires") VALUES (@key, @expires)
-        ON CONFLICT ("Key") DO UPDATE SET "Expires" = excluded."Expires"
-        WHERE "ReplayEntries"."Expires" < @now
-        """;
-
     public async ValueTask<bool> TryAddAsync(string purpose, string value, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(purpose);
@@ -37,39 +29,8 @@ internal sealed class EntityFrameworkReplayCache(CastellanDatabase database, Tim
             return true;
         }
 
-        var key = ReplayCacheKey.For(purpose, value);
-        var changed = await database.WriteAsync(db => InsertAsync(db, key, expiresAt.UtcDateTime, now.UtcDateTime, cancellationToken), cancellationToken, "ReplayCacheTryAdd")
-            .ConfigureAwait(false);
-        return changed == 1;
-    }
-
-    private async Task<int> InsertAsync(CastellanDbContext db, string key, DateTime expires, DateTime now, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = TryAddSql;
-            if (db.Database.GetCommandTimeout() is { } timeout)
-            {
-                command.CommandTimeout = timeout;
-            }
-
-            GrantStatements.Add(command, "@key", key);
-            GrantStatements.Add(command, "@expires", expires);
-            GrantStatements.Add(command, "@now", now);
-            if (database.Provider == DatabaseProvider.PostgreSql)
-            {
-                // Npgsql keeps prepared statements per physical connection across the pool's reuse: parsed once.
-                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
+        // In the grant queue's transactions (GrantStatements' RecordOnce): under load one commit serves many proofs.
+        return await queue.RecordOnceAsync(ReplayCacheKey.For(purpose, value), expiresAt.UtcDateTime, now.UtcDateTime).ConfigureAwait(false);
     }
 
     /// <summary>Removes up to <paramref name="batch"/> entries that expired before <paramref name="cutoff"/>.</summary>

@@ -89,7 +89,7 @@ public static class EntityFrameworkStoreExtensions
 
         if (options.StoreGrants)
         {
-            services.AddSingleton<GrantQueue>();
+            services.TryAddSingleton<GrantQueue>();
             services.AddSingleton<EntityFrameworkGrantStore>();
             services.AddSingleton<IPersistedGrantStore>(sp => sp.GetRequiredService<EntityFrameworkGrantStore>());
         }
@@ -97,6 +97,7 @@ public static class EntityFrameworkStoreExtensions
         if (options.StoreReplayCache)
         {
             // Replaces the in-memory cache AddCastellan registered; a later UseDistributedCache() would replace this.
+            services.TryAddSingleton<GrantQueue>();
             services.AddSingleton<EntityFrameworkReplayCache>();
             services.Replace(ServiceDescriptor.Singleton<IReplayCache>(sp => sp.GetRequiredService<EntityFrameworkReplayCache>()));
         }

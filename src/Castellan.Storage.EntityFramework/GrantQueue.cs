@@ -6,7 +6,8 @@ using Npgsql;
 namespace Castellan.Storage.EntityFramework;
 
 /// <summary>
-/// Group commit for the grant statements of the token endpoint (read, store, consume, consume-and-replace): those that arrive while a transaction is at work wait for it, then go to the database
+/// Group commit for the grant statements of the token endpoint (read, store, consume, consume-and-replace) and the
+/// replay cache's one-time values: those that arrive while a transaction is at work wait for it, then go to the database
 /// together, in one transaction, and each caller is answered when that transaction has committed. A caller is never
 /// told of a grant that was not stored.
 /// </summary>
@@ -80,6 +81,15 @@ internal sealed class GrantQueue : IAsyncDisposable, IDisposable
     /// <summary>Consumes <paramref name="key"/> as <see cref="ConsumeAsync"/> does and, only then, inserts <paramref name="replacement"/>.</summary>
     public Task<PersistedGrantRow?> ConsumeAndInsertAsync(string key, DateTime now, PersistedGrantRow replacement)
         => Enqueue(new GrantOperation(GrantOperationKind.Rotate, key, now, replacement));
+
+    /// <summary>
+    /// Records the replay key <paramref name="key"/> until <paramref name="expires"/> unless a live entry (one that
+    /// expires at or after <paramref name="now"/>) has it: one conditional insert, so of callers racing on one key, on
+    /// any node, one records it. DPoP proofs arrive at the token endpoint's rate, so they share its transactions.
+    /// </summary>
+    /// <returns>Whether this caller recorded it.</returns>
+    public async Task<bool> RecordOnceAsync(string key, DateTime expires, DateTime now)
+        => await Enqueue(new GrantOperation(GrantOperationKind.RecordOnce, key, now, null, expires)).ConfigureAwait(false) is not null;
 
     private Task<PersistedGrantRow?> Enqueue(GrantOperation write)
     {
@@ -181,12 +191,21 @@ internal enum GrantOperationKind
     Store,
     Consume,
     Rotate,
+
+    /// <summary>
+    /// A one-time value recorded in <c>ReplayEntries</c> unless a live entry has it (<see cref="EntityFrameworkReplayCache"/>);
+    /// answered with <see cref="GrantOperation.Recorded"/> when this caller recorded it.
+    /// </summary>
+    RecordOnce,
 }
 
 /// <summary>One write waiting in <see cref="GrantQueue"/>; its task completes when its transaction has committed.</summary>
-internal sealed class GrantOperation(GrantOperationKind kind, string key, DateTime now, PersistedGrantRow? row)
+internal sealed class GrantOperation(GrantOperationKind kind, string key, DateTime now, PersistedGrantRow? row, DateTime expires = default)
     : TaskCompletionSource<PersistedGrantRow?>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
+    /// <summary>The answer to a <see cref="GrantOperationKind.RecordOnce"/> that recorded its value (null: a live entry had it).</summary>
+    public static readonly PersistedGrantRow Recorded = new();
+
     private static long s_sequence;
 
     public GrantOperationKind Kind { get; } = kind;
@@ -198,6 +217,9 @@ internal sealed class GrantOperation(GrantOperationKind kind, string key, DateTi
 
     /// <summary>The row stored (<see cref="GrantOperationKind.Store"/>) or inserted as the replacement (<see cref="GrantOperationKind.Rotate"/>).</summary>
     public PersistedGrantRow? Row { get; } = row;
+
+    /// <summary>Of a <see cref="GrantOperationKind.RecordOnce"/>: until when the value is remembered.</summary>
+    public DateTime Expires { get; } = expires;
 
     /// <summary>Arrival order, to keep writes of one key in it.</summary>
     public long Sequence { get; } = Interlocked.Increment(ref s_sequence);

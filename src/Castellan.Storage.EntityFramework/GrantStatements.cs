@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
@@ -48,6 +49,21 @@ internal static class GrantStatements
         """;
 
     internal const string SqliteUpsert = Insert + "\n" + UpsertSet;
+
+    // The replay cache's check (EntityFrameworkReplayCache): inserts the key, or takes over an entry that has expired
+    // (one the cleanup has not removed yet). A live entry is left as it is and the statement returns no row. The
+    // primary key makes concurrent inserts of one key, from any node, wait for the first and then see it: one wins.
+    // An entry is live while now <= Expires, as in the in-memory cache. {0}, {1}, {2}: key, expiry, now.
+    private const string RecordOnce = """
+        INSERT INTO "ReplayEntries" ("Key", "Expires") VALUES ({0}, {1})
+        ON CONFLICT ("Key") DO UPDATE SET "Expires" = excluded."Expires"
+        WHERE "ReplayEntries"."Expires" < {2}
+        RETURNING "Key"
+        """;
+
+    internal static readonly string SqliteRecordOnce = string.Format(CultureInfo.InvariantCulture, RecordOnce, "@k", "@expires", "@now");
+
+    private static readonly string PostgreSqlRecordOnce = string.Format(CultureInfo.InvariantCulture, RecordOnce, "$1", "$2", "$3");
 
     // PostgreSQL's statements take positional parameters with explicit types: they are prepared once per connection
     // and sent in one batch, with no rewriting of names. Every one returns a result set, so the batch's reader moves
@@ -178,6 +194,12 @@ internal static class GrantStatements
                     command = new NpgsqlBatchCommand(PostgreSqlUpsert);
                     AddRow(command.Parameters, write.Row!);
                     break;
+                case GrantOperationKind.RecordOnce:
+                    command = new NpgsqlBatchCommand(PostgreSqlRecordOnce);
+                    command.Parameters.Add(Text(write.Key));
+                    command.Parameters.Add(Time(write.Expires));
+                    command.Parameters.Add(Time(write.Now));
+                    break;
                 default:
                     command = new NpgsqlBatchCommand(write.Kind == GrantOperationKind.Rotate ? PostgreSqlRotate : PostgreSqlConsume);
                     command.Parameters.Add(Text(write.Key));
@@ -205,7 +227,7 @@ internal static class GrantStatements
         {
             if (writes[i].Kind != GrantOperationKind.Store && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                results[i] = Row(reader);
+                results[i] = writes[i].Kind == GrantOperationKind.RecordOnce ? GrantOperation.Recorded : Row(reader);
             }
 
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);

@@ -24,6 +24,7 @@ internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : I
     private SqliteCommand? _consume;
     private SqliteCommand? _insert;
     private SqliteCommand? _find;
+    private SqliteCommand? _recordOnce;
 
     /// <summary>Runs <paramref name="writes"/> in order in one transaction and commits it.</summary>
     /// <returns>Per write, in order: the row it consumed, or null.</returns>
@@ -49,6 +50,20 @@ internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : I
                 if (write.Kind == GrantOperationKind.Store)
                 {
                     Execute(_upsert!, transaction, write.Row!);
+                    continue;
+                }
+
+                if (write.Kind == GrantOperationKind.RecordOnce)
+                {
+                    _recordOnce!.Transaction = transaction;
+                    _recordOnce.Parameters[0].Value = write.Key;
+                    _recordOnce.Parameters[1].Value = write.Expires;
+                    _recordOnce.Parameters[2].Value = write.Now;
+                    using (var reader = _recordOnce.ExecuteReader())
+                    {
+                        results[i] = reader.Read() ? GrantOperation.Recorded : null;
+                    }
+
                     continue;
                 }
 
@@ -113,6 +128,9 @@ internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : I
             _consume = KeyCommand(connection, GrantStatements.Consume, timeout);
             GrantStatements.Add(_consume, "@now", null);
             _find = KeyCommand(connection, GrantStatements.Find, timeout);
+            _recordOnce = KeyCommand(connection, GrantStatements.SqliteRecordOnce, timeout);
+            GrantStatements.Add(_recordOnce, "@expires", null);
+            GrantStatements.Add(_recordOnce, "@now", null);
             _connection = connection;
             return connection;
         }
@@ -147,8 +165,9 @@ internal sealed class SqliteGrantWriter(EntityFrameworkStoreOptions options) : I
         _consume?.Dispose();
         _insert?.Dispose();
         _find?.Dispose();
+        _recordOnce?.Dispose();
         _connection?.Dispose();
-        (_upsert, _consume, _insert, _find, _connection) = (null, null, null, null, null);
+        (_upsert, _consume, _insert, _find, _recordOnce, _connection) = (null, null, null, null, null, null);
     }
 
     public void Dispose() => Close();

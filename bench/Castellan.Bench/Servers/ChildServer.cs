@@ -30,6 +30,8 @@ internal static class ChildServer
                 => CastellanServer.Configure(builder, keyPem, issuer, es256: false, storage ?? throw new ArgumentException("Database variants need --database <connection string>.")),
             "castellan-es256" => CastellanServer.Configure(builder, keyPem, issuer, es256: true),
             "castellan-dpop" => CastellanServer.Configure(builder, keyPem, issuer, es256: false, dpop: true),
+            "castellan-dpop-pg" => CastellanServer.Configure(builder, keyPem, issuer, es256: false,
+                storage ?? throw new ArgumentException("Database variants need --database <connection string>."), dpop: true),
             "api-none" or "api-verify" or "api-jwtbearer" or "api-castellan" or "api-castellan-nocache" or "api-castellan-ref-cache" or "api-castellan-ref-nocache" or "api-castellan-dpop"
                 => ApiServer.Configure(builder, variant, keyPem, authority ?? throw new ArgumentException("API variants need the token service's URL.")),
             _ => throw new ArgumentException($"Unknown variant '{variant}'."),
