@@ -1,7 +1,11 @@
 using System.Net;
+using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Castellan.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Castellan.IntegrationTests.Fuzzing;
 
@@ -21,6 +25,44 @@ internal static class FuzzClients
     public const string PostLogoutRedirectUri = "https://fuzz-app.example/signed-out";
     public const string Username = "fuzz-user";
     public const string Password = "fz-pwd-2Xk8mR5tW1";
+
+    /// <summary>A client that must send a DPoP proof with every token request (<see cref="Client.RequireDPoP"/>).</summary>
+    public const string DPoPClientId = "fuzz-dpop";
+    public const string DPoPClientSecret = "fz-dpop-5Wn6yB2cH8";
+
+    /// <summary>A client that authenticates with <c>private_key_jwt</c> only, its public key registered as a JWK secret.</summary>
+    public const string AssertionClientId = "fuzz-pkjwt";
+
+    /// <summary>The DPoP client's key (ES256); the proofs of the baselines and of the DPoP mutations.</summary>
+    public static DPoPClientKey DPoPKey { get; } = new(TimeProvider.System);
+
+    private static readonly ECDsa AssertionKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    /// <summary>
+    /// A fresh client assertion (RFC 7523 §3) of the assertion client for <paramref name="issuer"/>: ES256, its own
+    /// <c>jti</c>, valid for a minute.
+    /// </summary>
+    public static string Assertion(string issuer)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = AssertionClientId,
+            Audience = issuer,
+            Subject = new ClaimsIdentity([new Claim("sub", AssertionClientId), new Claim("jti", Guid.NewGuid().ToString("N"))]),
+            IssuedAt = now,
+            Expires = now.AddMinutes(1),
+            TokenType = "client-authentication+jwt",
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(AssertionKey) { KeyId = "fuzz-pkjwt-1" }, SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+
+    private static string AssertionPublicJwk()
+    {
+        var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(AssertionKey) { KeyId = "fuzz-pkjwt-1" });
+        jwk.D = null;
+        return JsonSerializer.Serialize(jwk);
+    }
 
     /// <summary>The PKCE verifier of every authorization request of the baselines (its S256 challenge is in the table).</summary>
     public const string Verifier = "fz-verifier-0123456789-0123456789-0123456789";
@@ -44,6 +86,22 @@ internal static class FuzzClients
         },
         new Client
         {
+            ClientId = DPoPClientId,
+            ClientSecrets = { Secret.FromPlainText(DPoPClientSecret) },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+            RequireDPoP = true,
+        },
+        new Client
+        {
+            ClientId = AssertionClientId,
+            ClientSecrets = { new Secret { Type = SecretTypes.JsonWebKey, Value = AssertionPublicJwk() } },
+            AllowedAuthenticationMethods = { Castellan.Protocol.ClientAuthenticationMethods.PrivateKeyJwt },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        },
+        new Client
+        {
             ClientId = WebClientId,
             ClientSecrets = { Secret.FromPlainText(WebClientSecret) },
             AllowedGrantTypes = { GrantTypes.AuthorizationCode },
@@ -58,7 +116,7 @@ internal static class FuzzClients
 
     /// <summary>Every secret the server knows that a fuzz request may carry (all of them at least 8 characters).</summary>
     public static IReadOnlyList<string> Secrets { get; } =
-        [JwtClientSecret, ReferenceClientSecret, WebClientSecret, Password, TokenServer.Api1Secret, TokenServer.Api2Secret];
+        [JwtClientSecret, ReferenceClientSecret, WebClientSecret, DPoPClientSecret, Password, TokenServer.Api1Secret, TokenServer.Api2Secret];
 
     /// <summary>
     /// Issues the tokens the introspection, revocation and userinfo baselines carry, and signs the user in for the
@@ -105,6 +163,7 @@ internal static class FuzzClients
 
         return new FuzzCredentials(jwt, reference)
         {
+            Issuer = baseAddress,
             SessionCookie = cookie,
             UserAccessToken = tokens.RootElement.GetProperty("access_token").GetString()!,
             IdToken = tokens.RootElement.GetProperty("id_token").GetString()!,
@@ -143,6 +202,9 @@ internal static class FuzzClients
 /// </summary>
 internal sealed record FuzzCredentials(string JwtAccessToken, string ReferenceToken)
 {
+    /// <summary>The server's issuer: the audience of the client assertions.</summary>
+    public string Issuer { get; init; } = "";
+
     public string SessionCookie { get; init; } = "";
 
     public string UserAccessToken { get; init; } = "user-access-token";

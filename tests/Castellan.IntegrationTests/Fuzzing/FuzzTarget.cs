@@ -31,6 +31,18 @@ internal sealed record FuzzBaseline(string Name, string Method, string? Authoriz
     public Func<RawResponse, bool>? Granted { get; init; }
 
     public bool IsGranted(RawResponse response) => Granted?.Invoke(response) ?? response.Status is >= 200 and < 300;
+
+    /// <summary>
+    /// Makes a fresh DPoP proof (RFC 9449 §4) for the given <c>htu</c>, sent as the <c>DPoP</c> header; null sends
+    /// none. Proofs are single-use, so every request built from the baseline gets its own.
+    /// </summary>
+    public Func<string, string>? DPoPProof { get; init; }
+
+    /// <summary>
+    /// Makes the parameters afresh for each request, for values that are accepted once (a client assertion's
+    /// <c>jti</c>); they must have the names and flags of <see cref="Parameters"/>. Null uses <see cref="Parameters"/>.
+    /// </summary>
+    public Func<IReadOnlyList<FuzzParameter>>? FreshParameters { get; init; }
 }
 
 /// <summary>What the fuzzer knows about one mapped Castellan endpoint: its display name and the baselines to mutate.</summary>

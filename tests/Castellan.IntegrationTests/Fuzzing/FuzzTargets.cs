@@ -36,6 +36,17 @@ internal static class FuzzTargets
                 new("client_secret", FuzzClients.ReferenceClientSecret, Required: true, Exact: true, Secret: true),
                 new("scope", "api2"),
             ]),
+
+            // A client that requires DPoP: each request carries a proof of its own, which HeaderMutations breaks.
+            new FuzzBaseline("DPoP proof", "POST", Basic(FuzzClients.DPoPClientId, FuzzClients.DPoPClientSecret),
+            [
+                new("grant_type", "client_credentials", Required: true, Exact: true),
+                new("scope", "api1"),
+            ]) { DPoPProof = htu => FuzzClients.DPoPKey.Proof("POST", htu), Granted = IsDPoPToken },
+            new FuzzBaseline("private_key_jwt", "POST", null, PrivateKeyJwt(credentials.Issuer))
+            {
+                FreshParameters = () => PrivateKeyJwt(credentials.Issuer, FuzzClients.Assertion(credentials.Issuer)),
+            },
         ]),
         "Castellan introspection endpoint" => new FuzzTarget(displayName,
         [
@@ -100,6 +111,18 @@ internal static class FuzzTargets
         ]),
         _ => null,
     };
+
+    /// <summary>A client_credentials request authenticated by a client assertion (RFC 7523 §2.2); <paramref name="assertion"/> null for the template.</summary>
+    private static FuzzParameter[] PrivateKeyJwt(string issuer, string? assertion = null) =>
+    [
+        new("grant_type", "client_credentials", Required: true, Exact: true),
+        new("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", Required: true, Exact: true),
+        new("client_assertion", assertion ?? FuzzClients.Assertion(issuer), Required: true, Exact: true, Secret: true),
+        new("scope", "api1"),
+    ];
+
+    private static bool IsDPoPToken(RawResponse response)
+        => response.Status == 200 && response.Body.Contains("\"token_type\":\"DPoP\"", StringComparison.Ordinal);
 
     /// <summary>The authorize request of the fuzz client and user: client, redirect URI, response type and PKCE are what it needs.</summary>
     private static FuzzParameter[] Authorize(string? responseMode) =>

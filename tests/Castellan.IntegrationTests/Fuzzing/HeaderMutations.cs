@@ -5,13 +5,16 @@ namespace Castellan.IntegrationTests.Fuzzing;
 /// <summary>
 /// Breaks one header of a valid request: Authorization (missing, repeated, garbled Basic, other schemes, huge),
 /// Content-Type (charsets, parameters, lists), Host (foreign, empty, ports, IPv6, huge) or others (conditional,
-/// negotiation, encodings, floods, bad names and octets).
+/// negotiation, encodings, floods, bad names and octets), or the DPoP proof of a baseline that sends one (missing,
+/// repeated, cut, re-signed wrongly, for another request, hostile, huge).
 /// </summary>
 internal static class HeaderMutations
 {
     private static readonly Func<FuzzRandom, RequestDraft, string>[] All = [Authorization, Authorization, ContentType, Host, Other];
 
-    public static string Apply(FuzzRandom random, RequestDraft draft) => random.Pick(All)(random, draft);
+    // Half the header cases of a baseline with a DPoP proof break the proof: it is that baseline's point.
+    public static string Apply(FuzzRandom random, RequestDraft draft)
+        => draft.DPoPHtu is not null && random.OneIn(2) ? DPoP(random, draft) : random.Pick(All)(random, draft);
 
     private static string Authorization(FuzzRandom random, RequestDraft draft)
     {
@@ -234,6 +237,71 @@ internal static class HeaderMutations
 
         draft.SetHeader(name, value);
         return $"{WireText.Show(name, 30)}: '{WireText.Show(value, 60)}'";
+    }
+
+    /// <summary>
+    /// The DPoP header of a baseline that sends one. The fuzz DPoP client
+    /// requires a proof, so every case must fail.
+    /// </summary>
+    private static string DPoP(FuzzRandom random, RequestDraft draft)
+    {
+        if (draft.DPoPHtu is not { } htu || draft.IndexOfHeader("DPoP") is var index && index < 0)
+        {
+            // Another mutation took the header out already (a pipelined request of a framing case).
+            return Other(random, draft);
+        }
+
+        var proof = draft.Headers[index].Value;
+        var key = FuzzClients.DPoPKey;
+        draft.MustNotSucceed = true;
+        switch (random.Next(9))
+        {
+            case 0:
+                draft.RemoveHeader("DPoP");
+                return "DPoP: removed";
+            case 1:
+                // RFC 9449 §4.3: exactly one DPoP header. Fresh, valid proofs, so only the count is wrong.
+                var copies = random.Between(2, 20);
+                for (var i = 1; i < copies; i++)
+                {
+                    draft.Headers.Insert(index, new("DPoP", random.OneIn(2) ? proof : key.Proof("POST", htu)));
+                }
+
+                return $"DPoP: {copies} headers";
+            case 2:
+                var cut = random.Between(0, proof.Length - 1);
+                draft.Headers[index] = new("DPoP", proof[..cut]);
+                return $"DPoP: cut to {cut} characters";
+            case 3:
+                // One character of the signature changed, not the last: its low bits are padding a decoder may ignore.
+                var at = random.Between(proof.LastIndexOf('.') + 1, proof.Length - 2);
+                var flipped = proof[..at] + (proof[at] == 'A' ? 'B' : 'A') + proof[(at + 1)..];
+                draft.Headers[index] = new("DPoP", flipped);
+                return "DPoP: signature changed";
+            case 4:
+                var (alg, signature) = random.Pick<(string, string)>([("none", ""), ("HS256", "c2lnbmF0dXJl"), ("ES256", ""), ("RS256", "AAAA")]);
+                draft.Headers[index] = new("DPoP", key.UnsignedProof(alg, _ => signature, "POST", htu));
+                return $"DPoP: alg {alg} with a made-up signature";
+            case 5:
+                var (htm, target, what) = random.Pick<(string, string, string)>(
+                [
+                    ("GET", htu, "htm GET"), ("POST", htu + "/other", "another htu"), ("POST", htu.Replace("http://", "https://", StringComparison.Ordinal), "htu https"),
+                    ("POST", "http://evil.example/connect/token", "a foreign htu"),
+                ]);
+                draft.Headers[index] = new("DPoP", key.Proof(htm, target));
+                return $"DPoP: a proof for {what}";
+            case 6:
+                var when = random.Pick<int>([-3600, -301, 301, 86_400]);
+                draft.Headers[index] = new("DPoP", key.Proof("POST", htu, iat: DateTimeOffset.UtcNow.AddSeconds(when)));
+                return $"DPoP: iat {when} s from now";
+            case 7:
+                draft.Headers[index] = new("DPoP", key.Proof("POST", htu, privateKeyInJwk: true));
+                return "DPoP: the private key in jwk";
+            default:
+                var hostile = random.OneIn(3) ? proof + new string('A', random.Pick<int>([5_000, 20_000, 60_000])) : HostileText.Value(random);
+                draft.Headers[index] = new("DPoP", hostile);
+                return $"DPoP: '{WireText.Show(hostile, 40)}'";
+        }
     }
 
     private static string Basic(string id, string secret) => "Basic " + Encode(id + ":" + secret);

@@ -44,13 +44,25 @@ internal sealed class RequestDraft
             Headers.Add(new("Content-Type", "application/x-www-form-urlencoded"));
         }
 
+        if (baseline.DPoPProof is { } proof)
+        {
+            // The token server's issuer is its base address, so an endpoint's URL is the authority and the path.
+            DPoPHtu = "http://" + authority + endpoint.Path;
+            Headers.Add(new("DPoP", proof(DPoPHtu)));
+        }
+
         Headers.Add(new("Connection", "close"));
-        (baseline.HasForm ? Form : Query).AddRange(baseline.Parameters.Select(FormField.From));
+        var parameters = baseline.FreshParameters?.Invoke() ?? baseline.Parameters;
+        (baseline.HasForm ? Form : Query).AddRange(parameters.Select(FormField.From));
+        Secrets.AddRange(parameters.Where(p => p.Secret).Select(p => p.Value));
     }
 
     public FuzzEndpoint Endpoint { get; }
 
     public FuzzBaseline Baseline { get; }
+
+    /// <summary>The <c>htu</c> of the baseline's DPoP proof, or null when it sends none.</summary>
+    public string? DPoPHtu { get; }
 
     /// <summary>The tokens issued for the baselines; every case treats them and the clients' secrets as secrets.</summary>
     public FuzzCredentials Credentials { get; }
