@@ -9,11 +9,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Castellan.IntegrationTests.ApiProtection;
 
-/// <summary>An API on Kestrel with <c>AddCastellanApi</c>: <c>GET /data</c> needs scope api1 and answers the client_id.</summary>
+/// <summary>
+/// An API on Kestrel with <c>AddCastellanApi</c> (audience api1, with api1's secret for introspection):
+/// <c>GET</c> or <c>POST /data</c> needs scope api1 and answers the client_id.
+/// </summary>
 internal static class TestApi
 {
+    /// <param name="services">Runs first: the test's own services, and Kestrel's options (an https endpoint, say).</param>
+    /// <param name="map">Runs after <c>/data</c> is mapped: more endpoints, and middleware that must run before
+    /// authentication (which must then call <c>UseAuthentication</c> and <c>UseAuthorization</c> itself).</param>
     public static Task<TestApp> StartAsync(string contentRoot, string authority, Action<CastellanApiOptions>? configure = null,
-        Action<IServiceCollection>? services = null, ILoggerProvider? logs = null)
+        Action<IServiceCollection>? services = null, ILoggerProvider? logs = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(TestApp.Args(contentRoot));
         if (logs is not null)
@@ -30,7 +36,8 @@ internal static class TestApi
             configure?.Invoke(options);
         });
         var app = builder.Build();
-        app.MapGet("/data", (HttpContext context) => context.User.FindFirst("client_id")?.Value).RequireScope("api1");
+        app.MapMethods("/data", ["GET", "POST"], (HttpContext context) => context.User.FindFirst("client_id")?.Value).RequireScope("api1");
+        map?.Invoke(app);
         return TestApp.StartAsync(app);
     }
 

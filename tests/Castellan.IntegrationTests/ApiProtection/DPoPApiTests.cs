@@ -48,34 +48,23 @@ public sealed class DPoPApiTests : IAsyncLifetime
     /// balancer whose forwarded headers the app trusts.</param>
     private Task<TestApp> StartApiAsync(Action<CastellanApiOptions>? configure = null, Action<IServiceCollection>? services = null,
         Uri? publicOrigin = null)
-    {
-        var builder = WebApplication.CreateBuilder(TestApp.Args(_root.Path));
-        services?.Invoke(builder.Services);
-        builder.Services.AddAuthentication(CastellanApiExtensions.DefaultScheme).AddCastellanApi(options =>
+        => TestApi.StartAsync(_root.Path, _tokenService.BaseAddress, configure, services, map: app =>
         {
-            options.Authority = _tokenService.BaseAddress;
-            options.Audiences = ["api1"];
-            options.ApiSecret = TokenServer.Api1Secret;
-            configure?.Invoke(options);
-        });
-        var app = builder.Build();
-        if (publicOrigin is not null)
-        {
-            app.Use((context, next) =>
+            if (publicOrigin is not null)
             {
-                context.Request.Scheme = publicOrigin.Scheme;
-                context.Request.Host = new HostString(publicOrigin.Authority);
-                return next(context);
-            });
-            app.UseAuthentication();
-            app.UseAuthorization();
-        }
+                app.Use((context, next) =>
+                {
+                    context.Request.Scheme = publicOrigin.Scheme;
+                    context.Request.Host = new HostString(publicOrigin.Authority);
+                    return next(context);
+                });
+                app.UseAuthentication();
+                app.UseAuthorization();
+            }
 
-        app.MapMethods("/data", ["GET", "POST"], (HttpContext context) => context.User.FindFirst("client_id")?.Value).RequireScope("api1");
-        app.MapGet("/bound-only", () => "bound").RequireSenderConstrainedToken();
-        app.MapGet("/other-scope", () => "ok").RequireScope("api1.other");
-        return TestApp.StartAsync(app);
-    }
+            app.MapGet("/bound-only", () => "bound").RequireSenderConstrainedToken();
+            app.MapGet("/other-scope", () => "ok").RequireScope("api1.other");
+        });
 
     private async Task<string> DPoPTokenAsync(string clientId = TokenServer.ClientId, DPoPClientKey? key = null)
     {

@@ -33,33 +33,11 @@ public sealed class UnifiedSchemeTests : IAsyncLifetime
         _root.Dispose();
     }
 
-    private async Task<TestApp> StartApiAsync(Action<CastellanApiOptions>? configure = null, Action<IServiceCollection>? services = null)
-    {
-        var builder = WebApplication.CreateBuilder(TestApp.Args(_root.Path));
-        services?.Invoke(builder.Services);
-        builder.Services.AddAuthentication(CastellanApiExtensions.DefaultScheme).AddCastellanApi(options =>
-        {
-            options.Authority = _tokenService.BaseAddress;
-            options.Audiences = ["api1"];
-            options.ApiSecret = TokenServer.Api1Secret;
-            configure?.Invoke(options);
-        });
-        var app = builder.Build();
-        app.MapGet("/data", (HttpContext context) => context.User.FindFirst("client_id")?.Value).RequireScope("api1");
-        app.MapGet("/all", () => "ok").RequireAuthorization(policy => policy.RequireAllScopes("api1", "api1.other"));
-        return await TestApp.StartAsync(app);
-    }
+    private Task<TestApp> StartApiAsync(Action<CastellanApiOptions>? configure = null, Action<IServiceCollection>? services = null)
+        => TestApi.StartAsync(_root.Path, _tokenService.BaseAddress, configure, services,
+            map: app => app.MapGet("/all", () => "ok").RequireAuthorization(policy => policy.RequireAllScopes("api1", "api1.other")));
 
-    private static async Task<HttpResponseMessage> CallAsync(TestApp api, string path, string? token)
-    {
-        using var http = api.CreateClient();
-        if (token is not null)
-        {
-            http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + token);
-        }
-
-        return await http.GetAsync(path.TrimStart('/'));
-    }
+    private static Task<HttpResponseMessage> CallAsync(TestApp api, string path, string? token) => TestApi.CallAsync(api, path, token);
 
     private Task<string> TokenAsync(string clientId, string scope = "api1")
         => TestTokens.GetAccessTokenAsync(_tokenHttp, clientId, TokenServer.ClientSecret, scope);

@@ -21,10 +21,11 @@ public sealed class TestApp : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestApp> StartAsync(WebApplication app)
+    /// <param name="baseAddress">The address tests call, for an app that listens on more than one (else its only one).</param>
+    public static async Task<TestApp> StartAsync(WebApplication app, string? baseAddress = null)
     {
         await app.StartAsync();
-        var address = app.Urls.Single().TrimEnd('/');
+        var address = (baseAddress ?? app.Urls.Single()).TrimEnd('/');
         return new TestApp(app, address);
     }
 

@@ -22,7 +22,7 @@ namespace Castellan.IntegrationTests.TokenEndpoint;
 /// https endpoint that asks for client certificates; clients present theirs through <see cref="HttpClientHandler"/>.
 /// The certificates are made by the test: a CA the server trusts, one it does not, self-signed ones.
 /// </summary>
-public sealed partial class MutualTlsTests : IAsyncLifetime
+public sealed class MutualTlsTests : IAsyncLifetime
 {
     private const string Subject = "CN=client.example, O=Example";
     private const string CaClientId = "mtls-ca";
