@@ -154,6 +154,26 @@ internal static class FuzzClients
         Assert.True(redeemed.IsSuccessStatusCode, $"the fuzz user's code could not be redeemed: {body}");
         using var tokens = JsonDocument.Parse(body);
 
+        // A second code, redeemed with a DPoP proof: the userinfo baseline that sends Authorization: DPoP.
+        using var dpopRedemption = new HttpRequestMessage(HttpMethod.Post, "connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code",
+                ["client_id"] = WebClientId,
+                ["client_secret"] = WebClientSecret,
+                ["code"] = await CodeAsync(browser, AuthorizeQuery(prompt: "none")),
+                ["redirect_uri"] = RedirectUri,
+                ["code_verifier"] = Verifier,
+            }),
+        };
+        dpopRedemption.Headers.Add("DPoP", DPoPKey.Proof("POST", baseAddress + "/connect/token"));
+        using var dpopRedeemed = await http.SendAsync(dpopRedemption);
+        var dpopBody = await dpopRedeemed.Content.ReadAsStringAsync();
+        Assert.True(dpopRedeemed.IsSuccessStatusCode && dpopBody.Contains("\"token_type\":\"DPoP\"", StringComparison.Ordinal),
+            $"the fuzz user's code could not be redeemed with DPoP: {dpopBody}");
+        using var dpopTokens = JsonDocument.Parse(dpopBody);
+
         // Without the cookie the request waits at the login page: its ReturnUrl holds the ticket of the callback baseline.
         using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(baseAddress + "/") };
         using var pending = await anonymous.GetAsync("connect/authorize?" + AuthorizeQuery(prompt: null));
@@ -166,6 +186,7 @@ internal static class FuzzClients
             Issuer = baseAddress,
             SessionCookie = cookie,
             UserAccessToken = tokens.RootElement.GetProperty("access_token").GetString()!,
+            UserDPoPAccessToken = dpopTokens.RootElement.GetProperty("access_token").GetString()!,
             IdToken = tokens.RootElement.GetProperty("id_token").GetString()!,
             AuthorizeTicket = ticket,
         };
@@ -209,9 +230,12 @@ internal sealed record FuzzCredentials(string JwtAccessToken, string ReferenceTo
 
     public string UserAccessToken { get; init; } = "user-access-token";
 
+    /// <summary>A user access token bound to <see cref="FuzzClients.DPoPKey"/> (<c>cnf.jkt</c>).</summary>
+    public string UserDPoPAccessToken { get; init; } = "user-dpop-access-token";
+
     public string IdToken { get; init; } = "id-token";
 
     public string AuthorizeTicket { get; init; } = "ticket";
 
-    public IReadOnlyList<string> All => [.. FuzzClients.Secrets, JwtAccessToken, ReferenceToken, UserAccessToken, IdToken, AuthorizeTicket];
+    public IReadOnlyList<string> All => [.. FuzzClients.Secrets, JwtAccessToken, ReferenceToken, UserAccessToken, UserDPoPAccessToken, IdToken, AuthorizeTicket];
 }

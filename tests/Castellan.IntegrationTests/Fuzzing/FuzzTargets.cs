@@ -88,6 +88,12 @@ internal static class FuzzTargets
         "Castellan userinfo endpoint" => new FuzzTarget(displayName,
         [
             new FuzzBaseline("bearer header", "GET", "Bearer " + credentials.UserAccessToken, []) { Methods = ["GET", "HEAD", "POST"] },
+
+            // RFC 9449 §7: a DPoP-bound token with a proof for GET at this URL and the token's hash (ath).
+            new FuzzBaseline("DPoP header", "GET", "DPoP " + credentials.UserDPoPAccessToken, [])
+            {
+                DPoPProof = htu => FuzzClients.DPoPKey.Proof("GET", htu, credentials.UserDPoPAccessToken),
+            },
             new FuzzBaseline("form access_token", "POST", null,
             [
                 new("access_token", credentials.UserAccessToken, Required: true, Exact: true, Secret: true),

@@ -19,7 +19,7 @@ internal static class HeaderMutations
     private static string Authorization(FuzzRandom random, RequestDraft draft)
     {
         var baseline = draft.Baseline.Authorization;
-        if (baseline?.StartsWith("Bearer ", StringComparison.Ordinal) == true)
+        if (baseline?.StartsWith("Bearer ", StringComparison.Ordinal) == true || baseline?.StartsWith("DPoP ", StringComparison.Ordinal) == true)
         {
             return Bearer(random, draft, baseline);
         }
@@ -68,10 +68,11 @@ internal static class HeaderMutations
         }
     }
 
-    /// <summary>A bearer token (RFC 6750 §2.1) removed, repeated, respelled or broken.</summary>
+    /// <summary>An access token (RFC 6750 §2.1, or RFC 9449 §7.1 with the DPoP scheme) removed, repeated, respelled or broken.</summary>
     private static string Bearer(FuzzRandom random, RequestDraft draft, string valid)
     {
-        var token = valid["Bearer ".Length..];
+        var scheme = valid[..valid.IndexOf(' ', StringComparison.Ordinal)];
+        var token = valid[(scheme.Length + 1)..];
         switch (random.Next(6))
         {
             case 0:
@@ -90,21 +91,23 @@ internal static class HeaderMutations
                 return $"Authorization: {copies} headers";
             case 2:
                 // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
-                var spelled = random.Pick(["bearer " + token, "BEARER " + token]);
+                var spelled = random.Pick([scheme.ToLowerInvariant() + " " + token, scheme.ToUpperInvariant() + " " + token]);
                 draft.SetHeader("Authorization", spelled);
                 return $"Authorization: same token spelled '{WireText.Show(spelled, 40)}'";
             default:
                 var broken = random.Next(8) switch
                 {
                     // Not the last character: its low bits may be padding that decoding ignores.
-                    0 => "Bearer " + token[..^10] + (token[^10] == 'A' ? 'B' : 'A') + token[^9..],
-                    1 => "Bearer " + token + random.Pick(["x", "%00", ".", "=", "ÿ"]),
-                    2 => "Bearer " + token[..random.Between(1, token.Length - 1)],
-                    3 => "Bearer " + random.Pick([draft.Credentials.JwtAccessToken, draft.Credentials.ReferenceToken, draft.Credentials.IdToken]),
-                    4 => "Bearer",
+                    0 => scheme + " " + token[..^10] + (token[^10] == 'A' ? 'B' : 'A') + token[^9..],
+                    1 => scheme + " " + token + random.Pick(["x", "%00", ".", "=", "ÿ"]),
+                    2 => scheme + " " + token[..random.Between(1, token.Length - 1)],
+                    3 => scheme + " " + random.Pick([draft.Credentials.JwtAccessToken, draft.Credentials.ReferenceToken, draft.Credentials.IdToken]),
+                    4 => scheme,
                     5 => valid + random.Pick([", Bearer x", " x", ",", ", " + valid]),
                     6 => Basic(FuzzClients.WebClientId, FuzzClients.WebClientSecret),
-                    _ => "Bearer " + random.Chars(random.Pick<int>([1_000, 9_000, 40_000]), "abcdefghijklmnopqrstuvwxyz0123456789-._~+/="),
+                    // The other scheme: a bound token sent as Bearer, or a bearer token's scheme swapped to DPoP.
+                    7 when random.OneIn(2) => (scheme == "DPoP" ? "Bearer " : "DPoP ") + token,
+                    _ => scheme + " " + random.Chars(random.Pick<int>([1_000, 9_000, 40_000]), "abcdefghijklmnopqrstuvwxyz0123456789-._~+/="),
                 };
                 draft.SetHeader("Authorization", broken);
                 draft.MustNotSucceed = true;
@@ -253,6 +256,10 @@ internal static class HeaderMutations
 
         var proof = draft.Headers[index].Value;
         var key = FuzzClients.DPoPKey;
+
+        // Everything right but the one thing broken: at a resource the proof carries the token's hash (ath).
+        var method = draft.Baseline.Method;
+        var token = draft.Baseline.Authorization?.StartsWith("DPoP ", StringComparison.Ordinal) == true ? draft.Baseline.Authorization["DPoP ".Length..] : null;
         draft.MustNotSucceed = true;
         switch (random.Next(9))
         {
@@ -264,7 +271,7 @@ internal static class HeaderMutations
                 var copies = random.Between(2, 20);
                 for (var i = 1; i < copies; i++)
                 {
-                    draft.Headers.Insert(index, new("DPoP", random.OneIn(2) ? proof : key.Proof("POST", htu)));
+                    draft.Headers.Insert(index, new("DPoP", random.OneIn(2) ? proof : draft.Baseline.DPoPProof!(htu)));
                 }
 
                 return $"DPoP: {copies} headers";
@@ -280,22 +287,23 @@ internal static class HeaderMutations
                 return "DPoP: signature changed";
             case 4:
                 var (alg, signature) = random.Pick<(string, string)>([("none", ""), ("HS256", "c2lnbmF0dXJl"), ("ES256", ""), ("RS256", "AAAA")]);
-                draft.Headers[index] = new("DPoP", key.UnsignedProof(alg, _ => signature, "POST", htu));
+                draft.Headers[index] = new("DPoP", key.UnsignedProof(alg, _ => signature, method, htu, token));
                 return $"DPoP: alg {alg} with a made-up signature";
             case 5:
+                var other = method == "GET" ? "POST" : "GET";
                 var (htm, target, what) = random.Pick<(string, string, string)>(
                 [
-                    ("GET", htu, "htm GET"), ("POST", htu + "/other", "another htu"), ("POST", htu.Replace("http://", "https://", StringComparison.Ordinal), "htu https"),
-                    ("POST", "http://evil.example/connect/token", "a foreign htu"),
+                    (other, htu, "htm " + other), (method, htu + "/other", "another htu"), (method, htu.Replace("http://", "https://", StringComparison.Ordinal), "htu https"),
+                    (method, "http://evil.example/connect/token", "a foreign htu"),
                 ]);
-                draft.Headers[index] = new("DPoP", key.Proof(htm, target));
+                draft.Headers[index] = new("DPoP", key.Proof(htm, target, token));
                 return $"DPoP: a proof for {what}";
             case 6:
                 var when = random.Pick<int>([-3600, -301, 301, 86_400]);
-                draft.Headers[index] = new("DPoP", key.Proof("POST", htu, iat: DateTimeOffset.UtcNow.AddSeconds(when)));
+                draft.Headers[index] = new("DPoP", key.Proof(method, htu, token, iat: DateTimeOffset.UtcNow.AddSeconds(when)));
                 return $"DPoP: iat {when} s from now";
             case 7:
-                draft.Headers[index] = new("DPoP", key.Proof("POST", htu, privateKeyInJwk: true));
+                draft.Headers[index] = new("DPoP", key.Proof(method, htu, token, privateKeyInJwk: true));
                 return "DPoP: the private key in jwk";
             default:
                 var hostile = random.OneIn(3) ? proof + new string('A', random.Pick<int>([5_000, 20_000, 60_000])) : HostileText.Value(random);
