@@ -621,7 +621,7 @@ internal static class HttpBenchmark
 
         // With the database stores each proof's jti is one atomic insert in ReplayEntries: the cost of a strict
         // once-only across nodes, against the same server's bearer requests on the same database.
-        Ratio("castellan-dpop-pg / castellan-rs256-pg (tokens/s)", "castellan-dpop-pg", "castellan-rs256-pg", 0.80);
+        Ratio("castellan-dpop-pg / castellan-rs256-pg (tokens/s)", "castellan-dpop-pg", "castellan-rs256-pg");
         Ratio("castellan-dpop-pg / castellan-rs256-pg (CPU, with PostgreSQL)", "castellan-dpop-pg", "castellan-rs256-pg", metric: r => r.CpuMicrosPerRequest);
         Ratio("castellan-refresh / node-refresh (tokens/s)", "castellan-refresh", NodePeer.RefreshVariant, 2.00);
         Ratio("castellan-code / node-code (tokens/s)", "castellan-code", NodePeer.CodeVariant, 2.00);
