@@ -83,28 +83,7 @@ internal static class BearerToken
     {
         dpop = false;
         var header = request.Headers.Authorization;
-        if (header.Count != 1 || header[0] is not { } value)
-        {
-            return null;
-        }
-
-        int skip;
-        if (value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            skip = 7;
-        }
-        else if (acceptDPoP && value.StartsWith("DPoP ", StringComparison.OrdinalIgnoreCase))
-        {
-            skip = 5;
-            dpop = true;
-        }
-        else
-        {
-            return null;
-        }
-
-        var token = value.AsSpan(skip).Trim();
-        return token.IsEmpty ? null : token.ToString();
+        return header.Count == 1 && AuthorizationHeader.TryReadAccessToken(header[0], acceptDPoP, out var token, out dpop) ? token : null;
     }
 
     /// <summary>43 characters: 32 random bytes, base64url without padding.</summary>

@@ -157,15 +157,10 @@ internal sealed partial class UserInfoEndpoint(
 
         if (authorization.Count == 1)
         {
-            var value = authorization[0] ?? "";
-            dpop = value.StartsWith("DPoP ", StringComparison.OrdinalIgnoreCase);
-            var skip = dpop ? 5 : 7;
-            if (!(dpop || value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) || value.AsSpan(skip).Trim().IsEmpty)
+            if (!AuthorizationHeader.TryReadAccessToken(authorization[0], acceptDPoP: true, out fromHeader, out dpop))
             {
                 return (null, false, "The Authorization header must carry a Bearer or DPoP token.");
             }
-
-            fromHeader = value[skip..].Trim();
         }
 
         string? fromBody = null;
