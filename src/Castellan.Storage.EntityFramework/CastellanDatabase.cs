@@ -68,6 +68,8 @@ public sealed class CastellanDatabase
     // another node can take the lock, apply the next one, and leave this node to apply it again ("relation already
     // exists"). A session-level advisory lock held on the migrator's connection for the whole run serialises the
     // nodes: the second reads the history only after the first has applied everything.
+    private const string MigrationLock = "hashtextextended('castellan-migrations', 0)";
+
     private static async Task MigratePostgreSqlAsync(CastellanDbContext db, CancellationToken cancellationToken)
     {
         var creator = db.GetService<IRelationalDatabaseCreator>();
@@ -86,14 +88,14 @@ public sealed class CastellanDatabase
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock(hashtextextended('castellan-migrations', 0))", cancellationToken).ConfigureAwait(false);
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock(" + MigrationLock + ")", cancellationToken).ConfigureAwait(false);
             try
             {
                 await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock(hashtextextended('castellan-migrations', 0))", CancellationToken.None).ConfigureAwait(false);
+                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock(" + MigrationLock + ")", CancellationToken.None).ConfigureAwait(false);
             }
         }
         finally

@@ -186,37 +186,21 @@ internal sealed partial class GrantCleanup(
     {
         var batch = database.Options.CleanupBatchSize;
         var total = 0;
-        int removed;
         if (grants is not null)
         {
-            do
-            {
-                removed = await grants.RemoveExpiredAsync(time.GetUtcNow(), batch, cancellationToken).ConfigureAwait(false);
-                total += removed;
-            }
-            while (removed == batch && !cancellationToken.IsCancellationRequested);
+            total += await DrainAsync(now => grants.RemoveExpiredAsync(now, batch, cancellationToken)).ConfigureAwait(false);
         }
 
         if (replays is not null)
         {
-            do
-            {
-                removed = await replays.RemoveExpiredAsync(time.GetUtcNow(), batch, cancellationToken).ConfigureAwait(false);
-                total += removed;
-            }
-            while (removed == batch && !cancellationToken.IsCancellationRequested);
+            total += await DrainAsync(now => replays.RemoveExpiredAsync(now, batch, cancellationToken)).ConfigureAwait(false);
         }
 
         // Expired sessions too, in the same bounded batches.
         var cutoff = time.GetUtcNow().UtcDateTime;
-        do
-        {
-            removed = await database.WriteAsync(db => db.ServerSideSessions
-                .Where(s => db.ServerSideSessions.Where(e => e.Expires <= cutoff).OrderBy(e => e.Expires).Take(batch).Select(e => e.Key).Contains(s.Key))
-                .ExecuteDeleteAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
-            total += removed;
-        }
-        while (removed == batch && !cancellationToken.IsCancellationRequested);
+        total += await DrainAsync(_ => database.WriteAsync(db => db.ServerSideSessions
+            .Where(s => db.ServerSideSessions.Where(e => e.Expires <= cutoff).OrderBy(e => e.Expires).Take(batch).Select(e => e.Key).Contains(s.Key))
+            .ExecuteDeleteAsync(cancellationToken), cancellationToken)).ConfigureAwait(false);
 
         if (total > 0)
         {
@@ -224,6 +208,21 @@ internal sealed partial class GrantCleanup(
         }
 
         return total;
+
+        // One bounded batch after another, until a batch comes back short.
+        async Task<int> DrainAsync(Func<DateTimeOffset, Task<int>> removeBatch)
+        {
+            var drained = 0;
+            int removed;
+            do
+            {
+                removed = await removeBatch(time.GetUtcNow()).ConfigureAwait(false);
+                drained += removed;
+            }
+            while (removed == batch && !cancellationToken.IsCancellationRequested);
+
+            return drained;
+        }
     }
 
     [LoggerMessage(8000, LogLevel.Information, "Removed {Count} expired grants, sessions and replay entries.", EventName = "GrantCleanup")]
