@@ -1,7 +1,12 @@
+using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Castellan.Stores;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 
 namespace Castellan.Storage.EntityFramework;
@@ -13,6 +18,12 @@ namespace Castellan.Storage.EntityFramework;
 /// same transaction, which is how every node learns that it should read again; on PostgreSQL the write also
 /// notifies the nodes listening (<see cref="EntityFrameworkStoreOptions.NotifyConfigurationChanges"/>) at its commit.
 /// </summary>
+/// <remarks>
+/// Secrets are stored as the model holds them: hashes, public keys and certificate names, which give nothing away.
+/// The one exception is <see cref="SecretTypes.HmacSecret"/> (<c>client_secret_jwt</c>), which is the secret itself: its
+/// value is encrypted with ASP.NET Core Data Protection before it is written and decrypted when it is read, so a copy of
+/// the table (a backup, a replica, a leaked dump) does not hold it without the key ring.
+/// </remarks>
 public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSource, IConfigurationChangeNotifier
 {
     /// <summary>The PostgreSQL notification channel of configuration writes; the payload is the new version.</summary>
@@ -30,7 +41,18 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public EntityFrameworkConfigurationStore(CastellanDatabase database) => _database = database;
+    /// <summary>Marks a secret value encrypted by <see cref="ProtectSecrets"/>, and the version of its format.</summary>
+    internal const string ProtectedPrefix = "protected:v1:";
+
+    private readonly IDataProtector _secrets;
+    private readonly ILogger _logger;
+
+    public EntityFrameworkConfigurationStore(CastellanDatabase database, IDataProtectionProvider dataProtection, ILogger<EntityFrameworkConfigurationStore>? logger = null)
+    {
+        _database = database;
+        _secrets = dataProtection.CreateProtector("Castellan.ClientSecrets.v1");
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
 
     public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changed).Token);
 
@@ -54,7 +76,7 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
             var snapshot = new ConfigurationSnapshot
             {
                 Version = version,
-                Clients = await ReadAsync<Client>(db.Clients, cancellationToken).ConfigureAwait(false),
+                Clients = (await ReadAsync<Client>(db.Clients, cancellationToken).ConfigureAwait(false)).Select(UnprotectSecrets).ToArray(),
                 ApiScopes = await ReadAsync<ApiScope>(db.ApiScopes, cancellationToken).ConfigureAwait(false),
                 ApiResources = await ReadAsync<ApiResource>(db.ApiResources, cancellationToken).ConfigureAwait(false),
                 IdentityResources = await ReadAsync<IdentityResource>(db.IdentityResources, cancellationToken).ConfigureAwait(false),
@@ -66,7 +88,8 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
     public Task SaveClientAsync(Client client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return SaveAsync(CastellanDbContext.ClientsTable, client.ClientId, client, cancellationToken);
+        // Encrypted before the write's transaction opens (see ReplaceAllAsync).
+        return SaveAsync(CastellanDbContext.ClientsTable, client.ClientId, ProtectSecrets(client), cancellationToken);
     }
 
     public Task SaveApiScopeAsync(ApiScope scope, CancellationToken cancellationToken)
@@ -100,15 +123,19 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
     public Task ReplaceAllAsync(ConfigurationSnapshot snapshot, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+
+        // Encrypted before the transaction opens: the first encryption may create a Data Protection key, which is
+        // written to this database, and on SQLite would wait for this transaction's lock.
+        var now = DateTime.UtcNow;
+        var clients = snapshot.Clients.Select(c => new ConfigurationRow { Name = c.ClientId, Json = ProtectSecrets(c), Updated = now }).ToArray();
         return WriteAsync(async db =>
         {
-            var now = DateTime.UtcNow;
             foreach (var table in new[] { CastellanDbContext.ClientsTable, CastellanDbContext.ApiScopesTable, CastellanDbContext.ApiResourcesTable, CastellanDbContext.IdentityResourcesTable })
             {
                 await db.Set<ConfigurationRow>(table).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            db.Clients.AddRange(snapshot.Clients.Select(c => Row(c.ClientId, c, now)));
+            db.Clients.AddRange(clients);
             db.ApiScopes.AddRange(snapshot.ApiScopes.Select(s => Row(s.Name, s, now)));
             db.ApiResources.AddRange(snapshot.ApiResources.Select(r => Row(r.Name, r, now)));
             db.IdentityResources.AddRange(snapshot.IdentityResources.Select(r => Row(r.Name, r, now)));
@@ -118,11 +145,13 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
     }
 
     private Task SaveAsync<T>(string table, string name, T item, CancellationToken cancellationToken)
+        => SaveAsync(table, name, JsonSerializer.Serialize(item, Json), cancellationToken);
+
+    private Task SaveAsync(string table, string name, string json, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         return WriteAsync(async db =>
         {
-            var json = JsonSerializer.Serialize(item, Json);
             var now = DateTime.UtcNow;
             var updated = await db.Set<ConfigurationRow>(table).Where(r => r.Name == name)
                 .ExecuteUpdateAsync(set => set.SetProperty(r => r.Json, json).SetProperty(r => r.Updated, now), cancellationToken).ConfigureAwait(false);
@@ -168,6 +197,61 @@ public sealed class EntityFrameworkConfigurationStore : IConfigurationSnapshotSo
         }
 
         return changed;
+    }
+
+    /// <summary>The client as stored: its JSON, with the value of each <see cref="SecretTypes.HmacSecret"/> encrypted.</summary>
+    internal string ProtectSecrets(Client client)
+    {
+        if (!client.ClientSecrets.Any(s => s.Type == SecretTypes.HmacSecret))
+        {
+            return JsonSerializer.Serialize(client, Json);
+        }
+
+        var node = JsonSerializer.SerializeToNode(client, Json)!.AsObject();
+        foreach (var secret in node[nameof(Client.ClientSecrets)]!.AsArray().OfType<JsonObject>())
+        {
+            if (secret[nameof(Secret.Type)]?.GetValue<string>() == SecretTypes.HmacSecret && secret[nameof(Secret.Value)]?.GetValue<string>() is { } value)
+            {
+                secret[nameof(Secret.Value)] = ProtectedPrefix + _secrets.Protect(value);
+            }
+        }
+
+        return node.ToJsonString(Json);
+    }
+
+    /// <summary>
+    /// The client as the engine uses it, its HmacSecrets decrypted. One that cannot be (the key ring that encrypted it
+    /// is gone) is left out and logged: that client cannot use it, and every other client keeps working.
+    /// </summary>
+    private Client UnprotectSecrets(Client client)
+    {
+        if (!client.ClientSecrets.Any(s => s.Type == SecretTypes.HmacSecret))
+        {
+            return client;
+        }
+
+        var secrets = new List<Secret>(client.ClientSecrets.Count);
+        foreach (var secret in client.ClientSecrets)
+        {
+            if (secret.Type != SecretTypes.HmacSecret || !secret.Value.StartsWith(ProtectedPrefix, StringComparison.Ordinal))
+            {
+                secrets.Add(secret);
+                continue;
+            }
+
+            try
+            {
+                secret.Value = _secrets.Unprotect(secret.Value[ProtectedPrefix.Length..]);
+                secrets.Add(secret);
+            }
+            catch (CryptographicException ex)
+            {
+                _logger.LogError(ex, "An HmacSecret of client '{ClientId}' cannot be decrypted (the Data Protection key ring that encrypted it is not available) and is left out; add the secret again.", client.ClientId);
+            }
+        }
+
+        client.ClientSecrets = secrets;
+        return client;
     }
 
     private static ConfigurationRow Row<T>(string name, T item, DateTime now) => new() { Name = name, Json = JsonSerializer.Serialize(item, Json), Updated = now };

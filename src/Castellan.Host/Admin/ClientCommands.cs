@@ -10,6 +10,8 @@ namespace Castellan.Host.Admin;
 /// </summary>
 internal static class ClientCommands
 {
+    private const string ShownOnceEncrypted = "The secret is not shown again (it is stored encrypted): give it to the client now.";
+
     private const string ShownOnce = "The secret is not shown again (only its hash is stored): give it to the client now.";
 
     public static Command Create(AdminIO io)
@@ -21,10 +23,16 @@ internal static class ClientCommands
         var secret = new Option<string>("--secret") { Description = "The secret (sha256:BASE64 is taken as already hashed); '-' reads it from standard input, so it stays out of the shell history. Default: a generated secret, printed once." };
         var expiration = new Option<string>("--expiration") { Description = "When the secret stops working, in UTC: e.g. 2027-01-31 or 2027-01-31T12:00:00Z. Default: never." };
         var description = new Option<string>("--description") { Description = "A note to recognise the secret by, e.g. 'rotated 2026-12'; remove-secret can name it." };
+        var type = new Option<string>("--type")
+        {
+            Description = $"{SecretTypes.SharedSecret} (the default: stored as a hash, for client_secret_basic and client_secret_post) or {SecretTypes.HmacSecret} (stored encrypted, for client_secret_jwt).",
+            DefaultValueFactory = _ => SecretTypes.SharedSecret,
+        };
+        type.AcceptOnlyFromAmong(SecretTypes.SharedSecret, SecretTypes.HmacSecret);
         command.Subcommands.Add(AdminCommands.Create("add-secret",
             "Adds a secret to a client of the database, beside its others: rotate by adding the new secret, handing it over, then removing the old one.",
-            [addId, secret, expiration, description], io,
-            (result, session, ct) => AddSecretAsync(session, result.GetValue(addId)!, result.GetValue(secret), result.GetValue(expiration), result.GetValue(description), io, ct)));
+            [addId, secret, type, expiration, description], io,
+            (result, session, ct) => AddSecretAsync(session, result.GetValue(addId)!, result.GetValue(secret), result.GetValue(type)!, result.GetValue(expiration), result.GetValue(description), io, ct)));
 
         var removeId = AdminCommands.IdArgument(kind);
         var index = new Option<int?>("--index") { Description = "The secret's index, as `clients show` lists it." };
@@ -54,7 +62,7 @@ internal static class ClientCommands
         return [$"secret: {value}", ShownOnce];
     }
 
-    private static async Task<int> AddSecretAsync(AdminSession session, string clientId, string? given, string? expiration, string? description, AdminIO io, CancellationToken cancellationToken)
+    private static async Task<int> AddSecretAsync(AdminSession session, string clientId, string? given, string type, string? expiration, string? description, AdminIO io, CancellationToken cancellationToken)
     {
         var expires = ParseExpiration(expiration, session.Time.GetUtcNow());
         if (given == "-")
@@ -72,13 +80,21 @@ internal static class ClientCommands
             throw new AdminException("--secret is empty. Leave it out to have one generated.");
         }
 
+        var hmac = type == SecretTypes.HmacSecret;
+        if (hmac && given is not null && given.StartsWith(Secret.Sha256Prefix, StringComparison.Ordinal))
+        {
+            throw new AdminException($"--type {SecretTypes.HmacSecret} cannot take a hash: the server keys the HMACs of client_secret_jwt with the secret itself.");
+        }
+
         var generated = given is null ? NewSecret() : null;
-        var secret = new Secret(Secret.NormalizeConfiguredValue(given ?? generated!), expires) { Description = description };
+        var secret = hmac
+            ? new Secret { Type = SecretTypes.HmacSecret, Value = given ?? generated!, Expiration = expires, Description = description }
+            : new Secret(Secret.NormalizeConfiguredValue(given ?? generated!), expires) { Description = description };
 
         var kind = AdminKinds.Clients;
         var before = await session.LoadAsync(cancellationToken).ConfigureAwait(false);
         var client = ItemCommands.Copy(kind, ItemCommands.FindChangeable(kind, session, before, clientId));
-        if (client.ClientSecrets.Any(s => s.Value == secret.Value))
+        if (client.ClientSecrets.Any(s => s.Type == secret.Type && s.Value == secret.Value))
         {
             throw new AdminException($"Client '{clientId}' has this secret already.");
         }
@@ -90,9 +106,9 @@ internal static class ClientCommands
         if (generated is not null)
         {
             await io.Output.WriteLineAsync($"secret: {generated}").ConfigureAwait(false);
-            await io.Output.WriteLineAsync(ShownOnce).ConfigureAwait(false);
+            await io.Output.WriteLineAsync(hmac ? ShownOnceEncrypted : ShownOnce).ConfigureAwait(false);
         }
-        else if (!given!.StartsWith(Secret.Sha256Prefix, StringComparison.Ordinal) && given.Length < Secret.RecommendedMinimumLength)
+        else if (!hmac && !given!.StartsWith(Secret.Sha256Prefix, StringComparison.Ordinal) && given.Length < Secret.RecommendedMinimumLength)
         {
             await io.Output.WriteLineAsync($"Warning: the secret is shorter than {Secret.RecommendedMinimumLength} characters and can be guessed; generate one by leaving --secret out.").ConfigureAwait(false);
         }

@@ -171,9 +171,17 @@ internal static class ConfigurationJson
         public override void Write(Utf8JsonWriter writer, Secret value, JsonSerializerOptions options)
         {
             writer.WriteStartObject();
+            if (value.Type != SecretTypes.SharedSecret)
+            {
+                writer.WriteString(nameof(Secret.Type), value.Type);
+            }
+
             if (!redact)
             {
-                writer.WriteString(nameof(Secret.Value), Secret.Sha256Prefix + value.Value);
+                // A shared secret as its hash, marked so that loading it again does not hash it twice; keys and
+                // certificate names as they are; an HmacSecret as it is too, for the server needs it whole (an
+                // export holds it in the clear, as the host's configuration file does).
+                writer.WriteString(nameof(Secret.Value), value.Type == SecretTypes.SharedSecret ? Secret.Sha256Prefix + value.Value : value.Value);
             }
 
             if (value.Expiration is { } expiration)

@@ -98,22 +98,36 @@ internal static class ItemCommands
         if (kind.Secrets?.Invoke(item) is { Count: > 0 } secrets)
         {
             await output.WriteLineAsync("Secrets (remove-secret takes the index or the description):").ConfigureAwait(false);
-            TextTable.Write(output, ["index", "description", "expires", "hash"],
+            TextTable.Write(output, ["index", "type", "description", "expires", "value"],
             [
                 .. secrets.Select((s, i) => (IReadOnlyList<string>)
                 [
                     i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    s.Type,
                     s.Description ?? "",
                     s.Expiration is { } e ? TextTable.Date(e) + (e <= session.Time.GetUtcNow() ? " (expired)" : "") : "never",
 
-                    // A prefix tells secrets apart; the whole hash would help guessing a weak secret offline.
-                    Secret.Sha256Prefix + s.Value[..Math.Min(8, s.Value.Length)] + "...",
+                    ShownValue(s),
                 ]),
             ]);
         }
 
         return 0;
     }
+
+    /// <summary>What `show` prints of a secret: enough to tell secrets apart, never enough to use or guess one.</summary>
+    private static string ShownValue(Secret secret) => secret.Type switch
+    {
+        // A prefix tells hashes apart; the whole hash would help guessing a weak secret offline.
+        SecretTypes.SharedSecret => Secret.Sha256Prefix + secret.Value[..Math.Min(8, secret.Value.Length)] + "...",
+        SecretTypes.HmacSecret => "(hidden)",
+        SecretTypes.X509Name or SecretTypes.X509Thumbprint => secret.Value,
+        // A public key: its RFC 7638 thumbprint names it.
+        SecretTypes.JsonWebKey => Castellan.Clients.Authentication.ClientKeys.FromSecret(secret.Value) is { } key
+            ? "jkt " + Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(key.ComputeJwkThumbprint())
+            : "(not a public key)",
+        _ => "",
+    };
 
     private static async Task<int> AddAsync<T>(AdminKind<T> kind, AdminSession session, ParseResult result, ItemInput input, Option<string> idOption,
         IReadOnlyList<ItemOption<T>> options, Func<T, IReadOnlyList<string>>? prepareNew, TextWriter output, CancellationToken cancellationToken)

@@ -21,6 +21,8 @@ internal sealed class ClientModel
         SecretHashes = SecretVerifier.Decode(client.ClientSecrets);
         AssertionKeys = [.. client.ClientSecrets.Where(s => s.Type == SecretTypes.JsonWebKey)
             .Select(s => (Key: Authentication.ClientKeys.FromSecret(s.Value), s.Expiration)).Where(k => k.Key is not null).Select(k => (k.Key!, k.Expiration))];
+        HmacKeys = [.. client.ClientSecrets.Where(s => s.Type == SecretTypes.HmacSecret && System.Text.Encoding.UTF8.GetByteCount(s.Value ?? "") >= Authentication.HmacSecrets.MinimumBytes)
+            .Select(s => (Authentication.HmacSecrets.Key(s.Value), s.Expiration))];
         CertificateNames = [.. client.ClientSecrets.Where(s => s.Type == SecretTypes.X509Name)
             .Select(s => (Name: Authentication.ClientCertificates.ParseName(s.Value), s.Expiration)).Where(n => n.Name is not null).Select(n => (n.Name!, n.Expiration))];
         CertificateThumbprints = [.. client.ClientSecrets
@@ -41,6 +43,9 @@ internal sealed class ClientModel
 
     /// <summary>The public keys of the client's <see cref="SecretTypes.JsonWebKey"/> secrets, each with its secret's expiration; a key that does not parse is left out (configuration validation reports it).</summary>
     public IReadOnlyList<(Microsoft.IdentityModel.Tokens.JsonWebKey Key, DateTimeOffset? Expiration)> AssertionKeys { get; }
+
+    /// <summary>The keys of the client's <see cref="SecretTypes.HmacSecret"/> secrets (<c>client_secret_jwt</c>), each with its secret's expiration; one too short is left out (configuration validation reports it).</summary>
+    public IReadOnlyList<(Microsoft.IdentityModel.Tokens.SymmetricSecurityKey Key, DateTimeOffset? Expiration)> HmacKeys { get; }
 
     /// <summary>The subjects of the client's <see cref="SecretTypes.X509Name"/> secrets (<c>tls_client_auth</c>), each with its secret's expiration.</summary>
     public IReadOnlyList<(System.Security.Cryptography.X509Certificates.X500DistinguishedName Name, DateTimeOffset? Expiration)> CertificateNames { get; }
@@ -80,6 +85,11 @@ internal sealed class ClientModel
         if (client.ClientSecrets.Any(s => s.Type == SecretTypes.JsonWebKey) || client.JwksUri is not null)
         {
             yield return Protocol.ClientAuthenticationMethods.PrivateKeyJwt;
+        }
+
+        if (client.ClientSecrets.Any(s => s.Type == SecretTypes.HmacSecret))
+        {
+            yield return Protocol.ClientAuthenticationMethods.ClientSecretJwt;
         }
 
         // A JWK's x5c does not imply the certificate method: a key registered for private_key_jwt does not

@@ -219,7 +219,7 @@ public sealed class CastellanDPoPOptions
     public bool RequireNonce { get; set; }
 }
 
-/// <summary>Checks of the JWTs clients authenticate with (<c>private_key_jwt</c>, RFC 7523 §2.2 and §3).</summary>
+/// <summary>Checks of the JWTs clients authenticate with (<c>private_key_jwt</c> and <c>client_secret_jwt</c>, RFC 7523 §2.2 and §3).</summary>
 public sealed class ClientAssertionOptions
 {
     /// <summary>
@@ -238,8 +238,12 @@ public sealed class ClientAssertionOptions
     /// </summary>
     public bool AcceptTokenEndpointAudience { get; set; }
 
-    /// <summary>Signature algorithms an assertion may use; symmetric ones and <c>none</c> are never accepted. Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512.</summary>
-    public ICollection<string> AllowedAlgorithms { get; } = new List<string> { "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512" };
+    /// <summary>
+    /// Algorithms an assertion may use: the asymmetric ones for <c>private_key_jwt</c>, the HMACs for
+    /// <c>client_secret_jwt</c> (never the other way round, so a public key cannot be used as an HMAC secret); <c>none</c>
+    /// is never accepted. Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, HS256, HS384, HS512.
+    /// </summary>
+    public ICollection<string> AllowedAlgorithms { get; } = new List<string> { "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512" };
 }
 
 /// <summary>Fetching the keys clients publish at their <see cref="Client.JwksUri"/>.</summary>

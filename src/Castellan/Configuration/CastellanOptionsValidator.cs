@@ -41,6 +41,11 @@ internal sealed class CastellanOptionsValidator : IValidateOptions<CastellanOpti
             }
         }
 
+        foreach (var algorithm in options.ClientAssertions.AllowedAlgorithms.Where(a => !Clients.Authentication.ClientAssertionMethod.SupportedAlgorithms.Contains(a)))
+        {
+            errors.Add($"ClientAssertions.AllowedAlgorithms: '{algorithm}' is not supported; use {string.Join(", ", Clients.Authentication.ClientAssertionMethod.SupportedAlgorithms)}.");
+        }
+
         if (keys.RotationInterval <= TimeSpan.Zero || keys.PropagationTime < TimeSpan.Zero || keys.RetentionDuration < TimeSpan.Zero)
         {
             errors.Add("KeyManagement: RotationInterval must be positive; PropagationTime and RetentionDuration must not be negative.");

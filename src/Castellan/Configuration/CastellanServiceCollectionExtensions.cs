@@ -65,6 +65,7 @@ public static class CastellanServiceCollectionExtensions
         services.TryAddSingleton<Clients.Authentication.PrivateKeyJwt>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.PrivateKeyJwt>(
             sp => sp.GetRequiredService<Clients.Authentication.PrivateKeyJwt>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.ClientSecretJwt>());
 
         // RFC 8705 §2: offered only with MutualTls.Enabled (the reader leaves them out otherwise).
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Clients.Authentication.IClientAuthenticationMethod, Clients.Authentication.TlsClientAuth>());

@@ -8,7 +8,7 @@ internal static class ConfigurationValidator
 {
     private static readonly string[] BuiltInAuthenticationMethods =
         [Protocol.ClientAuthenticationMethods.ClientSecretBasic, Protocol.ClientAuthenticationMethods.ClientSecretPost, Protocol.ClientAuthenticationMethods.PrivateKeyJwt,
-            Protocol.ClientAuthenticationMethods.TlsClientAuth, Protocol.ClientAuthenticationMethods.SelfSignedTlsClientAuth, Protocol.ClientAuthenticationMethods.None];
+            Protocol.ClientAuthenticationMethods.ClientSecretJwt, Protocol.ClientAuthenticationMethods.TlsClientAuth, Protocol.ClientAuthenticationMethods.SelfSignedTlsClientAuth, Protocol.ClientAuthenticationMethods.None];
 
     private static void ValidateAuthenticationMethods(Client client, IReadOnlyCollection<string> registered, string label, List<string> errors)
     {
@@ -34,6 +34,12 @@ internal static class ConfigurationValidator
             && client.JwksUri is null && !client.ClientSecrets.Any(s => s.Type == SecretTypes.JsonWebKey))
         {
             errors.Add($"{label}: authentication method 'private_key_jwt' needs the client's public key: a JWK secret in ClientSecrets or a JwksUri.");
+        }
+
+        if (client.AllowedAuthenticationMethods.Contains(Protocol.ClientAuthenticationMethods.ClientSecretJwt)
+            && !client.ClientSecrets.Any(s => s.Type == SecretTypes.HmacSecret))
+        {
+            errors.Add($"{label}: authentication method 'client_secret_jwt' needs the secret its assertions are keyed with: an HmacSecret in ClientSecrets (a SharedSecret is only a hash).");
         }
 
         if (client.AllowedAuthenticationMethods.Contains(Protocol.ClientAuthenticationMethods.TlsClientAuth)
@@ -82,7 +88,7 @@ internal static class ConfigurationValidator
                 errors.Add($"ApiResource '{resource.Name}' allows signing algorithm '{algorithm}', but the server has no key for it; add it to KeyManagement.SigningAlgorithms (or a signing credential).");
             }
 
-            ValidateSecrets(resource.ApiSecrets, $"ApiResource '{resource.Name}'", errors);
+            ValidateSecrets(resource.ApiSecrets, $"ApiResource '{resource.Name}'", errors, forClient: false);
         }
 
         var clientIds = new HashSet<string>(StringComparer.Ordinal);
@@ -137,7 +143,7 @@ internal static class ConfigurationValidator
                 errors.Add($"{label}: JwksUri '{jwksUri}' must be an absolute https URL without a fragment.");
             }
 
-            ValidateSecrets(client.ClientSecrets, label, errors);
+            ValidateSecrets(client.ClientSecrets, label, errors, forClient: true);
             ValidateAuthenticationMethods(client, authenticationMethods, label, errors);
             ValidateInteractive(client, label, errors);
 
@@ -315,11 +321,37 @@ internal static class ConfigurationValidator
         return set;
     }
 
-    private static void ValidateSecrets(IEnumerable<Secret> secrets, string label, List<string> errors)
+    /// <param name="forClient">Whether these are a client's secrets: only clients have the key and certificate types, and client_secret_jwt.</param>
+    private static void ValidateSecrets(IEnumerable<Secret> secrets, string label, List<string> errors, bool forClient)
     {
         Span<byte> buffer = stackalloc byte[64];
         foreach (var secret in secrets)
         {
+            if (!forClient && secret.Type != SecretTypes.SharedSecret)
+            {
+                errors.Add($"{label}: secret type '{secret.Type}' is for clients; an API resource authenticates at introspection with a '{SecretTypes.SharedSecret}'.");
+                continue;
+            }
+
+            if (secret.Type == SecretTypes.HmacSecret)
+            {
+                // The secret itself is never part of a message.
+                if (string.IsNullOrWhiteSpace(secret.Value))
+                {
+                    errors.Add($"{label}: an HmacSecret is empty; generate one with `new-secret`.");
+                }
+                else if (System.Text.Encoding.UTF8.GetByteCount(secret.Value) < Clients.Authentication.HmacSecrets.MinimumBytes)
+                {
+                    errors.Add($"{label}: an HmacSecret is shorter than {Clients.Authentication.HmacSecrets.MinimumBytes} bytes, the least HS256 allows (RFC 7518 §3.2); HS384 needs 48 and HS512 64. `new-secret` makes one of 64 characters.");
+                }
+                else if (secret.Value.StartsWith(Secret.Sha256Prefix, StringComparison.Ordinal))
+                {
+                    errors.Add($"{label}: an HmacSecret cannot be given as a hash ('{Secret.Sha256Prefix}'): the server keys HMACs with the secret itself.");
+                }
+
+                continue;
+            }
+
             if (secret.Type == SecretTypes.JsonWebKey)
             {
                 if (Clients.Authentication.ClientKeys.FromSecret(secret.Value ?? "") is null)
@@ -352,7 +384,7 @@ internal static class ConfigurationValidator
 
             if (secret.Type != SecretTypes.SharedSecret)
             {
-                errors.Add($"{label}: secret type '{secret.Type}' is not supported; use '{SecretTypes.SharedSecret}', '{SecretTypes.JsonWebKey}', '{SecretTypes.X509Name}' or '{SecretTypes.X509Thumbprint}'.");
+                errors.Add($"{label}: secret type '{secret.Type}' is not supported; use '{SecretTypes.SharedSecret}', '{SecretTypes.HmacSecret}', '{SecretTypes.JsonWebKey}', '{SecretTypes.X509Name}' or '{SecretTypes.X509Thumbprint}'.");
                 continue;
             }
 

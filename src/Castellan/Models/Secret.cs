@@ -15,7 +15,8 @@ public sealed class Secret
 
     /// <summary>
     /// What <see cref="Value"/> holds: <see cref="SecretTypes.SharedSecret"/> (the default), base64 of the SHA-256
-    /// hash of the UTF-8 secret; <see cref="SecretTypes.JsonWebKey"/>, a public JWK as JSON;
+    /// hash of the UTF-8 secret; <see cref="SecretTypes.HmacSecret"/>, the secret itself (for <c>client_secret_jwt</c>);
+    /// <see cref="SecretTypes.JsonWebKey"/>, a public JWK as JSON;
     /// <see cref="SecretTypes.X509Name"/> and <see cref="SecretTypes.X509Thumbprint"/>, what identifies a client certificate.
     /// </summary>
     public string Type { get; set; } = SecretTypes.SharedSecret;
@@ -55,6 +56,18 @@ public sealed class Secret
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(plainText);
         return new Secret(Hash(plainText), expiration) { PlainTextLength = plainText.Length };
+    }
+
+    /// <summary>
+    /// A secret for <c>client_secret_jwt</c> (<see cref="SecretTypes.HmacSecret"/>): kept as given, because the server
+    /// needs it to check the HMAC of the client's assertions. At least 32 bytes (64 for HS512); <c>new-secret</c>
+    /// makes one of 64 characters.
+    /// </summary>
+    /// <exception cref="ArgumentException">The secret is empty or white space.</exception>
+    public static Secret FromHmacSecret(string secret, DateTimeOffset? expiration = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(secret);
+        return new Secret { Type = SecretTypes.HmacSecret, Value = secret, Expiration = expiration };
     }
 
     /// <summary>The stored form of the empty secret, refused by configuration validation wherever it appears.</summary>
@@ -101,6 +114,14 @@ public static class SecretTypes
 {
     /// <summary>A shared secret, stored as its SHA-256 hash: <c>client_secret_basic</c> and <c>client_secret_post</c>.</summary>
     public const string SharedSecret = "SharedSecret";
+
+    /// <summary>
+    /// A shared secret for <c>client_secret_jwt</c> (RFC 7523 §2.2, OpenID Connect Core §9): the client keys the HMAC of
+    /// its assertions with it, so the server must hold it as it is, not as a hash. In memory and in the host's
+    /// configuration file it is plain text; the database store encrypts it with Data Protection. Not Duende's (it
+    /// has no <c>client_secret_jwt</c>). Prefer <see cref="JsonWebKey"/> and <c>private_key_jwt</c> (RFC 9700 §2.5).
+    /// </summary>
+    public const string HmacSecret = "HmacSecret";
 
     /// <summary>A public JSON Web Key (RFC 7517) as JSON: the client's assertions for <c>private_key_jwt</c> are signed with its private half.</summary>
     public const string JsonWebKey = "JWK";

@@ -107,6 +107,9 @@ internal static class ClientAuthenticationMethods
     public const string None = "none";
     public const string PrivateKeyJwt = "private_key_jwt";
 
+    /// <summary>RFC 7523 §2.2 with an HMAC keyed by the client's secret (OpenID Connect Core §9).</summary>
+    public const string ClientSecretJwt = "client_secret_jwt";
+
     /// <summary>RFC 8705 §2.1: a certificate from a trusted CA with the registered subject.</summary>
     public const string TlsClientAuth = "tls_client_auth";
 

@@ -46,8 +46,8 @@ public sealed class DiscoveryAndJwksTests : TokenServerTest
     {
         using var json = await DiscoveryAsync();
         var root = json.RootElement;
-        string[] provingMethods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
-        string[] withNone = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"];
+        string[] provingMethods = ["client_secret_basic", "client_secret_jwt", "client_secret_post", "private_key_jwt"];
+        string[] withNone = ["client_secret_basic", "client_secret_jwt", "client_secret_post", "none", "private_key_jwt"];
         // Public clients authenticate with none at the token endpoint and, for their own tokens, at revocation
         // (RFC 7009 §2.1); introspection needs a credential.
         Assert.Equal(withNone, Strings(root, "token_endpoint_auth_methods_supported").Order(StringComparer.Ordinal));

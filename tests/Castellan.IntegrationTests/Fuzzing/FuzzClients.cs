@@ -33,6 +33,10 @@ internal static class FuzzClients
     /// <summary>A client that authenticates with <c>private_key_jwt</c> only, its public key registered as a JWK secret.</summary>
     public const string AssertionClientId = "fuzz-pkjwt";
 
+    /// <summary>A client that authenticates with <c>client_secret_jwt</c> only (an HmacSecret).</summary>
+    public const string HmacClientId = "fuzz-csjwt";
+    public const string HmacClientSecret = "fz-csjwt-0123456789abcdef0123456789abcdef";
+
     /// <summary>The DPoP client's key (ES256); the proofs of the baselines and of the DPoP mutations.</summary>
     public static DPoPClientKey DPoPKey { get; } = new(TimeProvider.System);
 
@@ -43,19 +47,11 @@ internal static class FuzzClients
     /// <c>jti</c>, valid for a minute.
     /// </summary>
     public static string Assertion(string issuer)
-    {
-        var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = AssertionClientId,
-            Audience = issuer,
-            Subject = new ClaimsIdentity([new Claim("sub", AssertionClientId), new Claim("jti", Guid.NewGuid().ToString("N"))]),
-            IssuedAt = now,
-            Expires = now.AddMinutes(1),
-            TokenType = "client-authentication+jwt",
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(AssertionKey) { KeyId = "fuzz-pkjwt-1" }, SecurityAlgorithms.EcdsaSha256),
-        });
-    }
+        => TestTokens.ClientAssertion(AssertionClientId, issuer, new ECDsaSecurityKey(AssertionKey) { KeyId = "fuzz-pkjwt-1" }, SecurityAlgorithms.EcdsaSha256);
+
+    /// <summary>A fresh client assertion of the <c>client_secret_jwt</c> client for <paramref name="issuer"/>: HS256 over its HmacSecret.</summary>
+    public static string HmacAssertion(string issuer)
+        => TestTokens.ClientAssertion(HmacClientId, issuer, new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(HmacClientSecret)), SecurityAlgorithms.HmacSha256);
 
     private static string AssertionPublicJwk()
     {
@@ -97,6 +93,14 @@ internal static class FuzzClients
             ClientId = AssertionClientId,
             ClientSecrets = { new Secret { Type = SecretTypes.JsonWebKey, Value = AssertionPublicJwk() } },
             AllowedAuthenticationMethods = { Castellan.Protocol.ClientAuthenticationMethods.PrivateKeyJwt },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        },
+        new Client
+        {
+            ClientId = HmacClientId,
+            ClientSecrets = { Secret.FromHmacSecret(HmacClientSecret) },
+            AllowedAuthenticationMethods = { Castellan.Protocol.ClientAuthenticationMethods.ClientSecretJwt },
             AllowedGrantTypes = { GrantTypes.ClientCredentials },
             AllowedScopes = { "api1" },
         },

@@ -43,9 +43,13 @@ internal static class FuzzTargets
                 new("grant_type", "client_credentials", Required: true, Exact: true),
                 new("scope", "api1"),
             ]) { DPoPProof = htu => FuzzClients.DPoPKey.Proof("POST", htu), Granted = IsDPoPToken },
-            new FuzzBaseline("private_key_jwt", "POST", null, PrivateKeyJwt(credentials.Issuer))
+            new FuzzBaseline("private_key_jwt", "POST", null, ClientAssertion(credentials.Issuer))
             {
-                FreshParameters = () => PrivateKeyJwt(credentials.Issuer, FuzzClients.Assertion(credentials.Issuer)),
+                FreshParameters = () => ClientAssertion(credentials.Issuer, FuzzClients.Assertion(credentials.Issuer)),
+            },
+            new FuzzBaseline("client_secret_jwt", "POST", null, ClientAssertion(credentials.Issuer, FuzzClients.HmacAssertion(credentials.Issuer)))
+            {
+                FreshParameters = () => ClientAssertion(credentials.Issuer, FuzzClients.HmacAssertion(credentials.Issuer)),
             },
         ]),
         "Castellan introspection endpoint" => new FuzzTarget(displayName,
@@ -118,8 +122,8 @@ internal static class FuzzTargets
         _ => null,
     };
 
-    /// <summary>A client_credentials request authenticated by a client assertion (RFC 7523 §2.2); <paramref name="assertion"/> null for the template.</summary>
-    private static FuzzParameter[] PrivateKeyJwt(string issuer, string? assertion = null) =>
+    /// <summary>A client_credentials request authenticated by a client assertion (RFC 7523 §2.2); <paramref name="assertion"/> null for a private_key_jwt one.</summary>
+    private static FuzzParameter[] ClientAssertion(string issuer, string? assertion = null) =>
     [
         new("grant_type", "client_credentials", Required: true, Exact: true),
         new("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", Required: true, Exact: true),

@@ -549,6 +549,49 @@ public sealed class AdminCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task An_HmacSecret_is_added_hidden_by_show_exported_with_its_type_and_works_after_an_import()
+    {
+        const string given = "hmac-given-0123456789abcdef0123456789abcdef";
+        await OkAsync("clients", "add", "--client-id", "hmac", "--grant-types", "client_credentials", "--scopes", "api1", "--auth-methods", "client_secret_jwt",
+            "--json", $$"""{ "ClientSecrets": [ { "Type": "HmacSecret", "Value": "{{given}}" } ] }""");
+        var output = await OkAsync("clients", "add-secret", "hmac", "--type", "HmacSecret", "--description", "rotated");
+        var generated = PrintedSecret(output);
+        Assert.Contains("stored encrypted", output, StringComparison.Ordinal);
+        Assert.Contains("a hash", await RefusedAsync("clients", "add-secret", "hmac", "--type", "HmacSecret", "--secret", "sha256:" + Secret.Hash(given)), StringComparison.Ordinal);
+        Assert.Contains("shorter than 32 bytes", await RefusedAsync("clients", "add-secret", "hmac", "--type", "HmacSecret", "--secret", "short"), StringComparison.Ordinal);
+
+        // A key of another type keeps its type through an export, too.
+        await OkAsync("clients", "add", "--client-id", "ca-client", "--grant-types", "client_credentials", "--scopes", "api1",
+            "--auth-methods", "tls_client_auth", "--json", """{ "ClientSecrets": [ { "Type": "X509Name", "Value": "CN=billing.example, O=Example" } ] }""");
+
+        var shown = await OkAsync("clients", "show", "hmac");
+        Assert.DoesNotContain(given, shown, StringComparison.Ordinal);
+        Assert.DoesNotContain(generated, shown, StringComparison.Ordinal);
+        Assert.Contains("(hidden)", shown, StringComparison.Ordinal);
+        Assert.Contains("HmacSecret", shown, StringComparison.Ordinal);
+
+        var exported = Path.Combine(_root.Path, "export.json");
+        await OkAsync("config", "export", "--output", exported);
+        var json = await File.ReadAllTextAsync(exported);
+        Assert.Contains("\"Type\": \"HmacSecret\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"Value\": \"" + generated + "\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"Value\": \"CN=billing.example, O=Example\"", json, StringComparison.Ordinal);
+
+        using var fresh = new TempDirectory();
+        var (code, _, error) = await RunAsync(["config", "import", exported, .. Server(fresh.Path)]);
+        Assert.True(code == 0, error);
+
+        await using var host = await StartHostAsync(fresh.Path);
+        using var http = host.CreateClient();
+        foreach (var secret in new[] { given, generated })
+        {
+            var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(secret));
+            var response = await TestTokens.RequestWithAssertionAsync(http, "hmac", TestTokens.ClientAssertion("hmac", host.BaseAddress, key, "HS256"));
+            Assert.False(response.IsError, response.Raw);
+        }
+    }
+
+    [Fact]
     public async Task Config_import_reports_what_the_server_would_and_refuses_items_of_the_configuration_file()
     {
         var file = Path.Combine(_root.Path, "import.json");

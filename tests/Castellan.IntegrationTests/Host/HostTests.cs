@@ -106,7 +106,9 @@ public sealed class HostTests
                 "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "orders.read" ], "AccessTokenLifetime": 600 },
               { "ClientId": "hashed", "ClientSecrets": [ { "Value": "sha256:{{Secret.Hash("hashed-secret")}}" } ],
                 "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "orders.read", "orders.write" ],
-                "Claims": [ { "Type": "tenant", "Value": "acme" } ] }
+                "Claims": [ { "Type": "tenant", "Value": "acme" } ] },
+              { "ClientId": "hmac", "ClientSecrets": [ { "Type": "HmacSecret", "Value": "hmac-secret-0123456789abcdef0123456789" } ],
+                "AllowedGrantTypes": [ "client_credentials" ], "AllowedScopes": [ "orders.read" ] }
             ]
           }
         }
@@ -122,6 +124,16 @@ public sealed class HostTests
         var hashed = new JsonWebToken(await TestTokens.GetAccessTokenAsync(http, "hashed", "hashed-secret"));
         Assert.Equal("orders.read orders.write", hashed.GetClaim("scope").Value);
         Assert.Equal("acme", hashed.GetClaim("client_tenant").Value);
+
+        // client_secret_jwt: the HmacSecret is kept as written, not hashed, and keys the assertion's HMAC.
+        var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes("hmac-secret-0123456789abcdef0123456789"));
+        var assertion = await TestTokens.RequestWithAssertionAsync(http, "hmac", TestTokens.ClientAssertion("hmac", host.BaseAddress, key, "HS256"), "orders.read");
+        Assert.False(assertion.IsError, assertion.Raw);
+
+        using (var asSecret = await TestTokens.RequestAsync(http, "hmac", "hmac-secret-0123456789abcdef0123456789"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, asSecret.StatusCode);
+        }
 
         // The demo client is not loaded once a configuration is given.
         using var demo = await TestTokens.RequestAsync(http, "demo-client", "demo-secret");

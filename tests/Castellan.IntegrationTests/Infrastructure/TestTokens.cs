@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -51,6 +52,50 @@ public static class TestTokens
             ValidTypes = ["at+jwt"],
             ValidAlgorithms = ["RS256", "PS256", "ES256"],
         });
+    }
+
+    /// <summary>
+    /// A client assertion (RFC 7523 §3) of <paramref name="clientId"/> for <paramref name="audience"/>: iss and sub the
+    /// client, a fresh jti, valid for a minute, typ client-authentication+jwt; <paramref name="change"/> breaks it.
+    /// </summary>
+    public static string ClientAssertion(string clientId, string audience, SecurityKey key, string algorithm, Action<SecurityTokenDescriptor>? change = null)
+    {
+        var now = DateTime.UtcNow;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = clientId,
+            Audience = audience,
+            Subject = new ClaimsIdentity([new Claim("sub", clientId), new Claim("jti", Guid.NewGuid().ToString("N"))]),
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddMinutes(1),
+            TokenType = "client-authentication+jwt",
+            SigningCredentials = new SigningCredentials(key, algorithm),
+        };
+        change?.Invoke(descriptor);
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+    }
+
+    /// <summary>A client_credentials request authenticated by <paramref name="assertion"/> (RFC 7523 §2.2), sent by Duende.IdentityModel.</summary>
+    public static Task<Duende.IdentityModel.Client.TokenResponse> RequestWithAssertionAsync(HttpClient http, string clientId, string assertion, string? scope = "api1")
+        => Duende.IdentityModel.Client.HttpClientTokenRequestExtensions.RequestClientCredentialsTokenAsync(http, new Duende.IdentityModel.Client.ClientCredentialsTokenRequest
+        {
+            Address = "connect/token",
+            ClientId = clientId,
+            ClientCredentialStyle = Duende.IdentityModel.Client.ClientCredentialStyle.PostBody,
+            ClientAssertion = new Duende.IdentityModel.Client.ClientAssertion { Type = Duende.IdentityModel.OidcConstants.ClientAssertionTypes.JwtBearer, Value = assertion },
+            Scope = scope,
+        });
+
+    /// <summary>A 401 invalid_client (RFC 6749 §5.2), whose reason the server logged as <paramref name="logged"/>.</summary>
+    public static void AssertInvalidClient(Duende.IdentityModel.Client.TokenResponse response, LogCollector logs, string logged)
+    {
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.HttpStatusCode);
+
+        // Duende reports a 401 as an HTTP error; the body holds the OAuth error.
+        using var body = JsonDocument.Parse(response.Raw!);
+        Assert.Equal("invalid_client", body.RootElement.GetProperty("error").GetString());
+        Assert.Contains(logs.Entries, e => e.Message.Contains(logged, StringComparison.Ordinal));
     }
 
     /// <summary>Re-encodes a token's header and payload (after <paramref name="edit"/>) with the given signature bytes.</summary>

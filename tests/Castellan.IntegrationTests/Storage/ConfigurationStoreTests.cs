@@ -1,5 +1,6 @@
 using Castellan.Storage.EntityFramework;
 using Castellan.Stores;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -52,6 +53,57 @@ public sealed class ConfigurationStoreTests
         Assert.Equal(client.ClientSecrets.Single().Value, read.ClientSecrets.Single().Value);
         Assert.Equal("http://www.w3.org/2001/XMLSchema#integer", read.Claims.Single().ValueType);
         Assert.Equal("api1", Assert.Single(snapshot.ApiScopes).Name);
+    }
+
+    [Fact]
+    public async Task An_HmacSecret_is_encrypted_at_rest_and_read_back_whole()
+    {
+        const string hmac = "hmac-0123456789abcdef0123456789abcdef0123456789";
+        await using var factory = await FactoryAsync();
+        var store = factory.Get<EntityFrameworkConfigurationStore>();
+        await store.SaveApiScopeAsync(new ApiScope("api1"), default);
+        var client = M2m("c1", "api1");
+        client.ClientSecrets.Add(Secret.FromHmacSecret(hmac));
+        await store.SaveClientAsync(client, default);
+
+        var row = await factory.Database.RunAsync(db => db.Clients.AsNoTracking().Where(r => r.Name == "c1").Select(r => r.Json).SingleAsync(), default);
+        Assert.DoesNotContain(hmac, row, StringComparison.Ordinal);
+        Assert.Contains("protected:v1:", row, StringComparison.Ordinal);
+
+        // The hash stays a hash; the model saved is not changed by the encryption.
+        Assert.Contains(client.ClientSecrets.First().Value, row, StringComparison.Ordinal);
+        Assert.Equal(hmac, client.ClientSecrets.Last().Value);
+
+        var read = Assert.Single((await store.LoadAsync(default)).Clients);
+        Assert.Equal([SecretTypes.SharedSecret, SecretTypes.HmacSecret], read.ClientSecrets.Select(s => s.Type));
+        Assert.Equal(hmac, read.ClientSecrets.Last().Value);
+
+        // An import writes through the same encryption.
+        await store.ReplaceAllAsync(new ConfigurationSnapshot { Version = 0, Clients = [client], ApiScopes = [new ApiScope("api1")] }, default);
+        row = await factory.Database.RunAsync(db => db.Clients.AsNoTracking().Where(r => r.Name == "c1").Select(r => r.Json).SingleAsync(), default);
+        Assert.DoesNotContain(hmac, row, StringComparison.Ordinal);
+        Assert.Equal(hmac, Assert.Single((await store.LoadAsync(default)).Clients).ClientSecrets.Last().Value);
+    }
+
+    [Fact]
+    public async Task An_HmacSecret_whose_key_ring_is_gone_is_left_out_and_the_rest_still_loads()
+    {
+        await using var factory = await FactoryAsync();
+        var store = factory.Get<EntityFrameworkConfigurationStore>();
+        await store.SaveApiScopeAsync(new ApiScope("api1"), default);
+        var client = M2m("c1", "api1");
+        client.ClientSecrets.Add(Secret.FromHmacSecret("hmac-0123456789abcdef0123456789abcdef0123456789"));
+        await store.SaveClientAsync(client, default);
+        await store.SaveClientAsync(M2m("c2", "api1"), default);
+
+        // Another node that has lost the Data Protection keys: the ones in the database are deleted, and it has never
+        // held them in memory.
+        await factory.Database.RunAsync(db => db.DataProtectionKeys.ExecuteDeleteAsync(), default);
+        await using var other = await StoreFactory.OnAsync(DatabaseProvider.Sqlite, factory.ConnectionString);
+        var snapshot = await other.Get<EntityFrameworkConfigurationStore>().LoadAsync(default);
+
+        Assert.Equal(["c1", "c2"], snapshot.Clients.Select(c => c.ClientId));
+        Assert.Equal([SecretTypes.SharedSecret], snapshot.Clients[0].ClientSecrets.Select(s => s.Type));
     }
 
     [Fact]

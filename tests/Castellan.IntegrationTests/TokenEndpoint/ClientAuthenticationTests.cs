@@ -163,11 +163,11 @@ public sealed class ClientAuthenticationTests : TokenServerTest
         using var json = JsonDocument.Parse(await Http.GetStringAsync(".well-known/openid-configuration"));
         string[] Methods(string name) => [.. json.RootElement.GetProperty(name).EnumerateArray().Select(e => e.GetString()!)];
 
-        Assert.Equal(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"], Methods("token_endpoint_auth_methods_supported"));
+        Assert.Equal(["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"], Methods("token_endpoint_auth_methods_supported"));
 
         // RFC 7009 §2.1: a public client revokes its own tokens with its client_id; introspection needs a credential.
-        Assert.Equal(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"], Methods("revocation_endpoint_auth_methods_supported"));
-        Assert.Equal(["client_secret_basic", "client_secret_post", "private_key_jwt"], Methods("introspection_endpoint_auth_methods_supported"));
+        Assert.Equal(["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"], Methods("revocation_endpoint_auth_methods_supported"));
+        Assert.Equal(["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"], Methods("introspection_endpoint_auth_methods_supported"));
     }
 
     [Fact]

@@ -106,45 +106,14 @@ public sealed class PrivateKeyJwtTests : IAsyncLifetime
     private static string JwkSet(params JsonWebKey[] keys) => JsonSerializer.Serialize(new { keys });
 
     private string Assertion(string clientId, SecurityKey key, string algorithm, Action<SecurityTokenDescriptor>? change = null)
-    {
-        var now = DateTime.UtcNow;
-        var descriptor = new SecurityTokenDescriptor
-        {
-            Issuer = clientId,
-            Audience = Issuer,
-            Subject = new ClaimsIdentity([new Claim("sub", clientId), new Claim("jti", Guid.NewGuid().ToString("N"))]),
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now.AddMinutes(1),
-            TokenType = "client-authentication+jwt",
-            SigningCredentials = new SigningCredentials(key, algorithm),
-        };
-        change?.Invoke(descriptor);
-        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
-    }
+        => TestTokens.ClientAssertion(clientId, Issuer, key, algorithm, change);
 
     private string InlineAssertion(Action<SecurityTokenDescriptor>? change = null)
         => Assertion(InlineClientId, new ECDsaSecurityKey(_inlineKey) { KeyId = "inline" }, SecurityAlgorithms.EcdsaSha256, change);
 
-    private Task<TokenResponse> RequestAsync(string clientId, string assertion)
-        => _http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
-        {
-            Address = "connect/token",
-            ClientId = clientId,
-            ClientCredentialStyle = ClientCredentialStyle.PostBody,
-            ClientAssertion = new ClientAssertion { Type = OidcConstants.ClientAssertionTypes.JwtBearer, Value = assertion },
-            Scope = "api1",
-        });
+    private Task<TokenResponse> RequestAsync(string clientId, string assertion) => TestTokens.RequestWithAssertionAsync(_http, clientId, assertion);
 
-    private void AssertRefused(TokenResponse response, string logged)
-    {
-        Assert.Equal(HttpStatusCode.Unauthorized, response.HttpStatusCode);
-
-        // Duende reports a 401 as an HTTP error; the body holds the OAuth error (RFC 6749 §5.2).
-        using var body = JsonDocument.Parse(response.Raw!);
-        Assert.Equal("invalid_client", body.RootElement.GetProperty("error").GetString());
-        Assert.Contains(_logs.Entries, e => e.Message.Contains(logged, StringComparison.Ordinal));
-    }
+    private void AssertRefused(TokenResponse response, string logged) => TestTokens.AssertInvalidClient(response, _logs, logged);
 
     [Fact]
     public async Task A_valid_assertion_signed_with_the_registered_key_gets_a_token()
@@ -197,7 +166,9 @@ public sealed class PrivateKeyJwtTests : IAsyncLifetime
     public async Task A_symmetric_assertion_and_a_token_of_another_type_are_refused()
     {
         var hmac = new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32));
-        AssertRefused(await RequestAsync(InlineClientId, Assertion(InlineClientId, hmac, SecurityAlgorithms.HmacSha256)), "'HS256', which is not an allowed algorithm");
+        
+        // An HMAC is client_secret_jwt, for which this client has no HmacSecret (ClientSecretJwtTests has the rest).
+        AssertRefused(await RequestAsync(InlineClientId, Assertion(InlineClientId, hmac, SecurityAlgorithms.HmacSha256)), "(client_secret_jwt): the client has no HmacSecret");
         AssertRefused(await RequestAsync(InlineClientId, InlineAssertion(d => d.TokenType = "at+jwt")), "typ is 'at+jwt'");
     }
 
@@ -312,6 +283,6 @@ public sealed class PrivateKeyJwtTests : IAsyncLifetime
         Assert.Contains("private_key_jwt", Strings("token_endpoint_auth_methods_supported"));
         Assert.Contains("private_key_jwt", Strings("introspection_endpoint_auth_methods_supported"));
         Assert.Contains("ES256", Strings("token_endpoint_auth_signing_alg_values_supported"));
-        Assert.DoesNotContain(Strings("token_endpoint_auth_signing_alg_values_supported"), a => a.StartsWith("HS", StringComparison.Ordinal) || a == "none");
+        Assert.DoesNotContain("none", Strings("token_endpoint_auth_signing_alg_values_supported"));
     }
 }

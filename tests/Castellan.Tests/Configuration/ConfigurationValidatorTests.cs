@@ -48,7 +48,7 @@ public sealed class ConfigurationValidatorTests
 
         var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
 
-        Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'tls_client_auth_typo' is unknown; supported: client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'tls_client_auth_typo' is unknown; supported: client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt, tls_client_auth, self_signed_tls_client_auth, none.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Client 'c2': authentication method 'none' is for public clients", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Client 'c3': authentication method 'client_secret_post' needs a shared secret", StringComparison.Ordinal));
         Assert.DoesNotContain(errors, e => e.Contains("'client_secret_basic'", StringComparison.Ordinal));
@@ -164,6 +164,66 @@ public sealed class ConfigurationValidatorTests
         var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
         Assert.Contains(errors, e => e.Contains("names scope 'missing'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("'ES256'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_HmacSecret_must_be_long_enough_and_plain_and_client_secret_jwt_needs_one()
+    {
+        var configuration = Valid();
+        Client Hmac(string id, params Secret[] secrets)
+        {
+            var client = new Client
+            {
+                ClientId = id,
+                AllowedAuthenticationMethods = { "client_secret_jwt" },
+                AllowedGrantTypes = { GrantTypes.ClientCredentials },
+                AllowedScopes = { "api1" },
+            };
+            foreach (var secret in secrets)
+            {
+                client.ClientSecrets.Add(secret);
+            }
+
+            configuration.Clients.Add(client);
+            return client;
+        }
+
+        Hmac("good", Secret.FromHmacSecret(new string('k', 32)));
+        Hmac("short", Secret.FromHmacSecret(new string('k', 31)));
+        Hmac("hashed", new Secret { Type = SecretTypes.HmacSecret, Value = "sha256:" + Secret.Hash(new string('k', 40)) });
+        Hmac("hash-only", Secret.FromPlainText(new string('k', 40)));
+        configuration.ApiResources[0].ApiSecrets.Add(Secret.FromHmacSecret(new string('k', 40)));
+
+        var errors = ConfigurationValidator.Validate(configuration, ["RS256"]);
+
+        Assert.DoesNotContain(errors, e => e.Contains("'good'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Client 'short': an HmacSecret is shorter than 32 bytes", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Client 'hashed': an HmacSecret cannot be given as a hash", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Client 'hash-only': authentication method 'client_secret_jwt' needs", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("ApiResource 'api1': secret type 'HmacSecret' is for clients", StringComparison.Ordinal));
+
+        // The secret itself is never part of a message.
+        Assert.DoesNotContain(errors, e => e.Contains("kkkk", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_client_with_an_HmacSecret_may_use_client_secret_jwt_and_not_the_hashed_methods()
+    {
+        var client = new Client { ClientId = "c", ClientSecrets = { Secret.FromHmacSecret(new string('k', 32)) } };
+        Assert.Equal(["client_secret_jwt"], Castellan.Clients.ClientModel.ImpliedAuthenticationMethods(client));
+    }
+
+    [Fact]
+    public void Client_assertion_algorithms_are_an_allow_list()
+    {
+        var options = new CastellanOptions();
+        options.ClientAssertions.AllowedAlgorithms.Add("none");
+        options.ClientAssertions.AllowedAlgorithms.Add("HS1");
+        var result = new CastellanOptionsValidator().Validate(null, options);
+        Assert.Contains(result.Failures!, f => f.Contains("ClientAssertions.AllowedAlgorithms: 'none' is not supported", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("'HS1' is not supported", StringComparison.Ordinal));
+        Assert.True(Castellan.Clients.Authentication.ClientAssertionMethod.IsHmac("HS256"));
+        Assert.False(Castellan.Clients.Authentication.ClientAssertionMethod.IsAsymmetric("none"));
     }
 
     [Fact]

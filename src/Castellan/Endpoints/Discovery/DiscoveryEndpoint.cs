@@ -195,12 +195,13 @@ internal sealed class DiscoveryEndpoint(
         writer.WriteEndObject();
     }
 
-    // RFC 8414 §2: the algorithms of the JWT methods (private_key_jwt), when one is registered.
+    // RFC 8414 §2: the algorithms of the JWT methods (private_key_jwt, client_secret_jwt), when one is registered.
     private void WriteAssertionAlgorithms(Utf8JsonWriter writer, string name)
     {
-        if (clientMethods.Methods.OfType<Clients.Authentication.PrivateKeyJwt>().FirstOrDefault() is { } jwt)
+        var algorithms = clientMethods.Methods.OfType<Clients.Authentication.ClientAssertionMethod>().SelectMany(m => m.Algorithms).Distinct(StringComparer.Ordinal).ToArray();
+        if (algorithms.Length > 0)
         {
-            WriteArray(writer, name, jwt.Algorithms);
+            WriteArray(writer, name, algorithms);
         }
     }
 
