@@ -91,12 +91,7 @@ internal abstract class ClientAssertionMethod : IClientAuthenticationMethod
             return Malformation(ProtocolError.InvalidClient);
         }
 
-        JsonWebToken jwt;
-        try
-        {
-            jwt = new JsonWebToken(assertion);
-        }
-        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException or JsonException)
+        if (Parse(request, assertion) is not { } jwt)
         {
             return Malformation(Malformed);
         }
@@ -123,6 +118,34 @@ internal abstract class ClientAssertionMethod : IClientAuthenticationMethod
 
         return new PresentedCredentials(subject, this, Assertion: jwt);
     }
+
+    /// <summary>The key under which the first method to read an assertion leaves it parsed for the other.</summary>
+    private static readonly object ParsedKey = new();
+
+    /// <summary>The assertion as a JWT, or null when it is not one; parsed once per request, though both methods read it.</summary>
+    private static JsonWebToken? Parse(ClientRequest request, string assertion)
+    {
+        var items = request.Http.HttpContext.Items;
+        if (items.TryGetValue(ParsedKey, out var parsed) && parsed is ParsedAssertion previous && ReferenceEquals(previous.Text, assertion))
+        {
+            return previous.Token;
+        }
+
+        JsonWebToken? jwt;
+        try
+        {
+            jwt = new JsonWebToken(assertion);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException or JsonException)
+        {
+            jwt = null;
+        }
+
+        items[ParsedKey] = new ParsedAssertion(assertion, jwt);
+        return jwt;
+    }
+
+    private sealed record ParsedAssertion(string Text, JsonWebToken? Token);
 
     /// <summary>A request whose assertion is malformed is answered by the asymmetric method alone, so that it is answered once.</summary>
     private Outcome<PresentedCredentials>? Malformation(ProtocolError error)
