@@ -239,6 +239,9 @@ internal sealed record FuzzCredentials(string JwtAccessToken, string ReferenceTo
 
     public string IdToken { get; init; } = "id-token";
 
+    /// <summary>A DPoP nonce of the fuzz API (<see cref="FuzzApi"/>), valid for the run.</summary>
+    public string ApiNonce { get; init; } = "api-nonce";
+
     public string AuthorizeTicket { get; init; } = "ticket";
 
     public IReadOnlyList<string> All => [.. FuzzClients.Secrets, JwtAccessToken, ReferenceToken, UserAccessToken, UserDPoPAccessToken, IdToken, AuthorizeTicket];

@@ -103,6 +103,14 @@ internal static class FuzzTargets
                 new("access_token", credentials.UserAccessToken, Required: true, Exact: true, Secret: true),
             ]),
         ]),
+        FuzzApi.DisplayName => new FuzzTarget(displayName,
+        [
+            // RFC 9449 §7 and §9: the bound token, a proof for this request with its ath, and the API's nonce.
+            new FuzzBaseline("DPoP with nonce", "GET", "DPoP " + credentials.UserDPoPAccessToken, [])
+            {
+                DPoPProof = htu => FuzzClients.DPoPKey.Proof("GET", htu, credentials.UserDPoPAccessToken, nonce: credentials.ApiNonce),
+            },
+        ]),
         "Castellan end-session endpoint" => new FuzzTarget(displayName,
         [
             // Success is the logout page with a logout id; every refusal is the error page.

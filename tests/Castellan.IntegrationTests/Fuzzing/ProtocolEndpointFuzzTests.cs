@@ -20,17 +20,28 @@ public sealed class ProtocolEndpointFuzzTests(ITestOutputHelper output) : TokenS
     private readonly LogCollector _logs = new();
 
     // The interaction test pages too: the baselines sign in at the login page for a session cookie.
-    protected override Task<TestApp> StartServerAsync(TempDirectory root) => TokenServer.StartAsync(root, configure: c =>
+    // And an API of Castellan.ApiProtection's scheme (FuzzApi), so hostile DPoP headers reach the API side as well.
+    protected override Task<TestApp> StartServerAsync(TempDirectory root)
     {
-        FuzzClients.Register(c);
-        c.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(_logs);
-    }, map: Interactive.TestPages.Map);
+        var port = TestApp.FreePort();
+        return TokenServer.StartAsync(root, configure: c =>
+        {
+            FuzzClients.Register(c);
+            FuzzApi.Register(c, $"http://127.0.0.1:{port}");
+            c.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(_logs);
+        }, port: port, map: app =>
+        {
+            Interactive.TestPages.Map(app);
+            FuzzApi.Map(app);
+        });
+    }
 
     [Fact]
     public async Task Hostile_requests_get_no_5xx_no_echoed_secret_no_foreign_redirect_and_leave_the_server_up()
     {
         var settings = FuzzSettings.FromEnvironment();
         var credentials = await FuzzClients.IssueAsync(Http, Server.BaseAddress);
+        credentials = credentials with { ApiNonce = await FuzzApi.NonceAsync(Http, Server.BaseAddress, credentials.UserDPoPAccessToken) };
         var endpoints = FuzzEndpoints.Resolve(Server.Services, credentials);
         var server = IPEndPoint.Parse(new Uri(Server.BaseAddress).Authority);
         var authority = new Uri(Server.BaseAddress).Authority;
