@@ -4,6 +4,7 @@ using Castellan.Sessions;
 using Castellan.Stores;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -38,46 +39,10 @@ public static class EntityFrameworkStoreExtensions
         ArgumentNullException.ThrowIfNull(configure);
         var options = new EntityFrameworkStoreOptions();
         configure(options);
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
-        {
-            throw new ArgumentException("EntityFrameworkStoreOptions.ConnectionString is empty.", nameof(configure));
-        }
-
         var services = builder.Services;
-        var timeout = options.CommandTimeoutSeconds;
-        switch (options.Provider)
-        {
-            case DatabaseProvider.PostgreSql:
-                services.AddPooledDbContextFactory<PostgreSqlCastellanDbContext>(db => db.UseNpgsql(options.ConnectionString, npgsql => npgsql.CommandTimeout(timeout)));
-                services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<PostgreSqlCastellanDbContext>>().CreateDbContext());
-                if (options.StoreDataProtectionKeys)
-                {
-                    services.AddDataProtection().PersistKeysToDbContext<PostgreSqlCastellanDbContext>();
-                }
-
-                break;
-            default:
-                services.AddPooledDbContextFactory<SqliteCastellanDbContext>(db => db.UseSqlite(options.ConnectionString, sqlite => sqlite.CommandTimeout(timeout))
-                    .AddInterceptors(new SqliteConnectionSettings(options.SqliteFullSync)));
-                services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<SqliteCastellanDbContext>>().CreateDbContext());
-                if (options.StoreDataProtectionKeys)
-                {
-                    services.AddDataProtection().PersistKeysToDbContext<SqliteCastellanDbContext>();
-                }
-
-                break;
-        }
-
-        services.AddSingleton(sp => CastellanDatabase.Create(sp, options));
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("castellan-database", tags: [CastellanHealthChecksExtensions.ReadyTag, DatabaseTag]);
+        AddDatabase(services, options);
         services.AddSingleton<Leases>();
         services.AddSingleton<EntityFrameworkConfigurationStore>();
-        if (options.MigrateOnStartup)
-        {
-            // Before Castellan's own startup, which reads keys and configuration from the tables this creates.
-            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrateOnStartup>());
-        }
-
         if (options.StoreConfiguration)
         {
             builder.AddConfigurationSource<EntityFrameworkConfigurationStore>();
@@ -125,6 +90,96 @@ public static class EntityFrameworkStoreExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Keeps the one-time values of <c>Castellan.Security</c>'s replay cache (DPoP proof and client assertion
+    /// <c>jti</c>s) in the database's <c>ReplayEntries</c> table, for an API cluster that must accept each proof once
+    /// across its nodes, also when two receive it at the same moment (the <see cref="IDistributedCache"/> of
+    /// <c>UseDistributedCache()</c> reads, then writes, and cannot promise that). One atomic insert per proof, in
+    /// group-committed batches; expired entries are removed in the background. The token server does not need this:
+    /// <see cref="AddEntityFrameworkStores"/> already does it (<see cref="EntityFrameworkStoreOptions.StoreReplayCache"/>).
+    /// </summary>
+    /// <remarks>
+    /// The database has Castellan's schema: the token server's own database, or one of the API's with
+    /// <see cref="EntityFrameworkStoreOptions.MigrateOnStartup"/>. With <see cref="EntityFrameworkStoreOptions.StoreDataProtectionKeys"/>
+    /// (the default) the API nodes share their Data Protection key ring there too, which their DPoP nonces need to be
+    /// valid on every node. Of the options, the provider, connection, timeout, migration, key ring and cleanup ones apply.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// builder.Services.AddAuthentication().AddCastellanApi(o => { o.Authority = "https://login.example.com"; o.Audiences = ["invoices"]; });
+    /// builder.Services.AddCastellanReplayCache().UseDatabase(store =>
+    /// {
+    ///     store.Provider = DatabaseProvider.PostgreSql;
+    ///     store.ConnectionString = builder.Configuration.GetConnectionString("Replay")!;
+    ///     store.MigrateOnStartup = true;
+    /// });
+    /// </code>
+    /// </example>
+    public static CastellanReplayCacheBuilder UseDatabase(this CastellanReplayCacheBuilder builder, Action<EntityFrameworkStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new EntityFrameworkStoreOptions();
+        configure(options);
+
+        // Only the replay cache: nothing else of the server's is kept here.
+        options.StoreGrants = false;
+        options.StoreReplayCache = true;
+        var services = builder.Services;
+        AddDatabase(services, options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<GrantQueue>();
+        services.TryAddSingleton<EntityFrameworkReplayCache>();
+        services.Replace(ServiceDescriptor.Singleton<IReplayCache>(sp => sp.GetRequiredService<EntityFrameworkReplayCache>()));
+        if (options.EnableCleanup)
+        {
+            services.AddHostedService(GrantCleanup.Create);
+        }
+
+        return builder;
+    }
+
+    /// <summary>The database itself: its context factory, <see cref="CastellanDatabase"/>, its health check, the Data Protection key ring and the migration at startup, as configured.</summary>
+    private static void AddDatabase(IServiceCollection services, EntityFrameworkStoreOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new ArgumentException("EntityFrameworkStoreOptions.ConnectionString is empty.", nameof(options));
+        }
+
+        var timeout = options.CommandTimeoutSeconds;
+        switch (options.Provider)
+        {
+            case DatabaseProvider.PostgreSql:
+                services.AddPooledDbContextFactory<PostgreSqlCastellanDbContext>(db => db.UseNpgsql(options.ConnectionString, npgsql => npgsql.CommandTimeout(timeout)));
+                services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<PostgreSqlCastellanDbContext>>().CreateDbContext());
+                if (options.StoreDataProtectionKeys)
+                {
+                    services.AddDataProtection().PersistKeysToDbContext<PostgreSqlCastellanDbContext>();
+                }
+
+                break;
+            default:
+                services.AddPooledDbContextFactory<SqliteCastellanDbContext>(db => db.UseSqlite(options.ConnectionString, sqlite => sqlite.CommandTimeout(timeout))
+                    .AddInterceptors(new SqliteConnectionSettings(options.SqliteFullSync)));
+                services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<SqliteCastellanDbContext>>().CreateDbContext());
+                if (options.StoreDataProtectionKeys)
+                {
+                    services.AddDataProtection().PersistKeysToDbContext<SqliteCastellanDbContext>();
+                }
+
+                break;
+        }
+
+        services.AddSingleton(sp => CastellanDatabase.Create(sp, options));
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("castellan-database", tags: [CastellanHealthChecksExtensions.ReadyTag, DatabaseTag]);
+        if (options.MigrateOnStartup)
+        {
+            // Before Castellan's own startup, which reads keys and configuration from the tables this creates.
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrateOnStartup>());
+        }
     }
 
     private sealed class MigrateOnStartup(CastellanDatabase database) : IHostedService

@@ -4,6 +4,7 @@ using System.Text;
 using Castellan.ApiProtection;
 using Castellan.IntegrationTests.Infrastructure;
 using Castellan.Security;
+using Castellan.Storage.EntityFramework;
 using Duende.IdentityModel.Client;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -194,6 +195,20 @@ public sealed class DPoPApiTests : IAsyncLifetime
         AssertChallenge(replay, "DPoP", DPoPConstants.InvalidDPoPProof);
     }
 
+    /// <summary>A proof node A accepts is refused by node B as used before; returns the proof.</summary>
+    private async Task<string> AssertSpentForTheOtherNodeAsync(TestApp nodeA, TestApp nodeB, string token)
+    {
+        var proof = _key.Proof("GET", "https://api.example/data", token);
+        using (var onA = await CallAsync(nodeA, "data", "DPoP", token, proof))
+        {
+            Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
+        }
+
+        using var onB = await CallAsync(nodeB, "data", "DPoP", token, proof);
+        Assert.Contains("used before", AssertChallenge(onB, "DPoP", DPoPConstants.InvalidDPoPProof), StringComparison.Ordinal);
+        return proof;
+    }
+
     [Fact]
     public async Task Replay_to_a_second_node_sharing_a_distributed_cache_is_refused()
     {
@@ -210,21 +225,45 @@ public sealed class DPoPApiTests : IAsyncLifetime
         await using var nodeA = await StartApiAsync(services: Shared, publicOrigin: origin);
         await using var nodeB = await StartApiAsync(services: Shared, publicOrigin: origin);
         var token = await DPoPTokenAsync();
-        var proof = _key.Proof("GET", "https://api.example/data", token);
-
-        using (var onA = await CallAsync(nodeA, "data", "DPoP", token, proof))
-        {
-            Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
-        }
-
-        using var onB = await CallAsync(nodeB, "data", "DPoP", token, proof);
-        Assert.Contains("used before", AssertChallenge(onB, "DPoP", DPoPConstants.InvalidDPoPProof), StringComparison.Ordinal);
+        var proof = await AssertSpentForTheOtherNodeAsync(nodeA, nodeB, token);
 
         // Without the shared cache each node remembers only its own proofs: the same replay would pass. Shown so
         // the test above cannot pass for another reason (the URL, the token).
         await using var lone = await StartApiAsync(publicOrigin: origin);
         using var onLone = await CallAsync(lone, "data", "DPoP", token, proof);
         Assert.Equal(HttpStatusCode.OK, onLone.StatusCode);
+    }
+
+    [Fact]
+    public async Task Replay_to_a_second_node_sharing_the_database_replay_cache_is_refused_even_at_the_same_moment()
+    {
+        // Two API nodes on one database's ReplayEntries: every proof is accepted once, by one node, also when the
+        // same proof reaches both at once (the IDistributedCache above reads, then writes, and cannot promise that).
+        using var folder = new TempDirectory();
+        var connection = $"Data Source={Path.Combine(folder.Path, "replay.db")}";
+        void Shared(IServiceCollection services) => services.AddCastellanReplayCache().UseDatabase(store =>
+        {
+            store.Provider = DatabaseProvider.Sqlite;
+            store.ConnectionString = connection;
+            store.MigrateOnStartup = true;
+        });
+
+        var origin = new Uri("https://api.example");
+        await using var nodeA = await StartApiAsync(services: Shared, publicOrigin: origin);
+        await using var nodeB = await StartApiAsync(services: Shared, publicOrigin: origin);
+        var token = await DPoPTokenAsync();
+        await AssertSpentForTheOtherNodeAsync(nodeA, nodeB, token);
+
+        // 20 copies of one fresh proof, half to each node, at once: exactly one is accepted.
+        var raced = _key.Proof("GET", "https://api.example/data", token);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            using var response = await CallAsync(i % 2 == 0 ? nodeA : nodeB, "data", "DPoP", token, raced);
+            return response.StatusCode;
+        }));
+        Assert.Equal(1, answers.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(19, answers.Count(s => s == HttpStatusCode.Unauthorized));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
     [Theory]
