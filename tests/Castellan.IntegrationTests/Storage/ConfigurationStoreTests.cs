@@ -193,3 +193,34 @@ public sealed class ConfigurationStoreTests
         }
     }
 }
+
+/// <summary>
+/// An HmacSecret on PostgreSQL: encrypted in the row, and read back whole by another node, which has the Data
+/// Protection key ring through the same database.
+/// </summary>
+[Collection(PostgresCluster.Collection)]
+public sealed class PostgreSqlHmacSecretStoreTests(PostgresCluster cluster)
+{
+    [Fact]
+    public async Task An_HmacSecret_is_encrypted_in_the_row_and_another_node_reads_it_whole()
+    {
+        const string hmac = "hmac-pg-0123456789abcdef0123456789abcdef0123456789";
+        await using var first = await StoreFactory.PostgreSqlAsync(cluster);
+        var client = new Client
+        {
+            ClientId = "c1",
+            ClientSecrets = { Secret.FromHmacSecret(hmac) },
+            AllowedGrantTypes = { GrantTypes.ClientCredentials },
+            AllowedScopes = { "api1" },
+        };
+        await first.Get<EntityFrameworkConfigurationStore>().SaveClientAsync(client, default);
+
+        var row = await first.Database.RunAsync(db => db.Clients.AsNoTracking().Where(r => r.Name == "c1").Select(r => r.Json).SingleAsync(), default);
+        Assert.DoesNotContain(hmac, row, StringComparison.Ordinal);
+        Assert.Contains("protected:v1:", row, StringComparison.Ordinal);
+
+        await using var second = await StoreFactory.OnAsync(DatabaseProvider.PostgreSql, first.ConnectionString);
+        var read = Assert.Single((await second.Get<EntityFrameworkConfigurationStore>().LoadAsync(default)).Clients);
+        Assert.Equal(hmac, Assert.Single(read.ClientSecrets).Value);
+    }
+}

@@ -203,6 +203,35 @@ public sealed class ClientSecretJwtTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_client_introspects_its_token_with_an_assertion()
+    {
+        var token = await RequestAsync(HmacClientId, Assertion());
+        Assert.False(token.IsError, token.Error + " " + Logs);
+
+        var introspected = await _http.IntrospectTokenAsync(new TokenIntrospectionRequest
+        {
+            Address = "connect/introspect",
+            ClientId = HmacClientId,
+            ClientCredentialStyle = ClientCredentialStyle.PostBody,
+            ClientAssertion = new ClientAssertion { Type = OidcConstants.ClientAssertionTypes.JwtBearer, Value = Assertion() },
+            Token = token.AccessToken!,
+        });
+        Assert.False(introspected.IsError, introspected.Error + " " + Logs);
+        Assert.True(introspected.IsActive);
+
+        // The same request keyed with another secret is not authenticated.
+        var refused = await _http.IntrospectTokenAsync(new TokenIntrospectionRequest
+        {
+            Address = "connect/introspect",
+            ClientId = HmacClientId,
+            ClientCredentialStyle = ClientCredentialStyle.PostBody,
+            ClientAssertion = new ClientAssertion { Type = OidcConstants.ClientAssertionTypes.JwtBearer, Value = Assertion(secret: HmacSecret.Replace('0', 'x')) },
+            Token = token.AccessToken!,
+        });
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.HttpStatusCode);
+    }
+
+    [Fact]
     public async Task Discovery_lists_client_secret_jwt_and_the_HMAC_algorithms()
     {
         using var json = JsonDocument.Parse(await _http.GetStringAsync(".well-known/openid-configuration"));
